@@ -1,0 +1,88 @@
+#pragma once
+// The one small interface both engines implement. SQL uses $1, $2, ...
+// placeholders on both engines; values are always bound, never pasted.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace sqltrack::db {
+
+enum class Engine { postgres, sqlite };
+
+std::string_view engine_name(Engine engine) noexcept;
+
+// A bound parameter. std::monostate is SQL NULL.
+using Value = std::variant<std::monostate, std::int64_t, double, bool, std::string>;
+
+// Query results as text: PostgreSQL's text format, SQLite's text conversion.
+// std::nullopt is SQL NULL.
+struct ResultSet {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+
+  bool empty() const noexcept { return rows.empty(); }
+  std::size_t size() const noexcept { return rows.size(); }
+  // Index of a column by name; throws sqltrack::Error when missing.
+  std::size_t column(std::string_view name) const;
+  // The single value of a one-row, one-column result (NULL as nullopt).
+  std::optional<std::string> scalar() const;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  virtual Engine engine() const noexcept = 0;
+
+  // One statement with bound parameters.
+  virtual ResultSet query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  // One statement without parameters and without a result (DDL, user scripts).
+  virtual void execute(std::string_view sql) = 0;
+
+  // BEGIN; on SQLite an immediate transaction, so writers queue on the
+  // busy timeout instead of failing at their first write.
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  // Whether a table exists where unqualified names resolve (search_path on PostgreSQL).
+  virtual bool table_exists(std::string_view table) = 0;
+  // Column names of a table, in order.
+  virtual std::vector<std::string> table_columns(std::string_view table) = 0;
+
+  // A short description for messages: engine, host/port/dbname or file. Never a password.
+  virtual std::string describe() const = 0;
+};
+
+// "name" with embedded quotes doubled: safe for any identifier on both engines.
+std::string quote_identifier(std::string_view name);
+
+// Commits at commit(), rolls back when destroyed before that.
+class Transaction {
+ public:
+  explicit Transaction(Database& db) : db_(db) { db_.begin(); }
+  ~Transaction() {
+    if (!done_) db_.rollback();
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    db_.commit();
+    done_ = true;
+  }
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace sqltrack::db
