@@ -147,3 +147,80 @@ std::string required_env(const char* name) {
 }
 
 }  // namespace sqltrack::test
+
+#include <atomic>
+
+#include "sqltrack/db/postgres_database.hpp"
+
+namespace sqltrack::test {
+
+PostgresServer postgres_server() {
+  return {required_env("SQLTRACK_TEST_PGHOST"), required_env("SQLTRACK_TEST_PGPORT"),
+          required_env("SQLTRACK_TEST_PGUSER")};
+}
+
+namespace {
+
+std::unique_ptr<db::Database> connect_server(const PostgresServer& server,
+                                             const std::string& dbname) {
+  return db::open_postgres({{"host", server.socket_dir},
+                            {"port", server.port},
+                            {"user", server.user},
+                            {"dbname", dbname}});
+}
+
+}  // namespace
+
+ScratchPostgresDatabase::ScratchPostgresDatabase() : server_(postgres_server()) {
+  static std::atomic<int> counter{0};
+  name_ = "test_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  auto admin = connect_server(server_, "postgres");
+  admin->execute("DROP DATABASE IF EXISTS " + db::quote_identifier(name_));
+  admin->execute("CREATE DATABASE " + db::quote_identifier(name_));
+}
+
+ScratchPostgresDatabase::~ScratchPostgresDatabase() {
+  try {
+    auto admin = connect_server(server_, "postgres");
+    admin->execute("DROP DATABASE IF EXISTS " + db::quote_identifier(name_) + " WITH (FORCE)");
+  } catch (...) {
+    // A leftover scratch database is harmless; the server is thrown away after the suite.
+  }
+}
+
+std::vector<std::string> ScratchPostgresDatabase::cli_flags() const {
+  return {"-a", "127.0.0.1:" + server_.port, "-u", server_.user, "-d", name_};
+}
+
+Settings ScratchPostgresDatabase::settings() const {
+  CommandLineSettings flags;
+  flags.host = "127.0.0.1:" + server_.port;
+  flags.user = server_.user;
+  flags.database = name_;
+  return resolve_settings(flags, {}, std::filesystem::temp_directory_path());
+}
+
+std::unique_ptr<db::Database> ScratchPostgresDatabase::connect() const {
+  return connect_server(server_, name_);
+}
+
+EngineDatabase::EngineDatabase(db::Engine engine) : engine_(engine) {
+  if (engine == db::Engine::postgres) postgres_ = std::make_unique<ScratchPostgresDatabase>();
+}
+
+std::vector<std::string> EngineDatabase::cli_flags() const {
+  if (postgres_) return postgres_->cli_flags();
+  return {};
+}
+
+Settings EngineDatabase::settings() const {
+  if (postgres_) return postgres_->settings();
+  return resolve_settings({}, {{"SQLTRACK_DSN_PATH", (dir_.path() / "sqltrack.db").string()}},
+                          dir_.path());
+}
+
+std::unique_ptr<db::Database> EngineDatabase::connect() const {
+  return open_database(settings());
+}
+
+}  // namespace sqltrack::test

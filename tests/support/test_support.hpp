@@ -47,3 +47,64 @@ void write_file(const std::filesystem::path& path, const std::string& text);
 std::string required_env(const char* name);
 
 }  // namespace sqltrack::test
+
+#include "sqltrack/config.hpp"
+#include "sqltrack/db/database.hpp"
+
+namespace sqltrack::test {
+
+// The throwaway PostgreSQL server that scripts/start-postgres.sh started
+// (SQLTRACK_TEST_PGHOST/PGPORT/PGUSER).
+struct PostgresServer {
+  std::string socket_dir;
+  std::string port;
+  std::string user;
+};
+PostgresServer postgres_server();
+
+// A database of its own for one test on the test server, dropped at scope exit.
+class ScratchPostgresDatabase {
+ public:
+  ScratchPostgresDatabase();
+  ~ScratchPostgresDatabase();
+  ScratchPostgresDatabase(const ScratchPostgresDatabase&) = delete;
+  ScratchPostgresDatabase& operator=(const ScratchPostgresDatabase&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+  // Flags that point sqltrack and sqltrack-run at it over TCP on loopback.
+  std::vector<std::string> cli_flags() const;
+  Settings settings() const;
+  std::unique_ptr<db::Database> connect() const;
+
+ private:
+  PostgresServer server_;
+  std::string name_;
+};
+
+// One engine's database for a test that runs on both: a SQLite file in a
+// temporary directory, or a scratch PostgreSQL database.
+class EngineDatabase {
+ public:
+  explicit EngineDatabase(db::Engine engine);
+  db::Engine engine() const noexcept { return engine_; }
+  // The flags for the executables (for SQLite: none; run them with cwd()).
+  std::vector<std::string> cli_flags() const;
+  const std::filesystem::path& cwd() const noexcept { return dir_.path(); }
+  Settings settings() const;
+  std::unique_ptr<db::Database> connect() const;
+
+ private:
+  db::Engine engine_;
+  TempDir dir_;
+  std::unique_ptr<ScratchPostgresDatabase> postgres_;
+};
+
+// Names the instances of a test parameterized on the engine "sqlite" and "postgres".
+struct EngineParamName {
+  template <class ParamInfo>
+  std::string operator()(const ParamInfo& param_info) const {
+    return std::string(db::engine_name(param_info.param));
+  }
+};
+
+}  // namespace sqltrack::test

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts a throwaway PostgreSQL server for the tests: a fresh cluster in a
+# directory, listening on a unix socket there and on 127.0.0.1:PORT.
+# Usage: scripts/start-postgres.sh [DIR]   (default ${SQLTRACK_PG_DIR:-/tmp/sqltrack-pg})
+# Prints "export SQLTRACK_TEST_PG...=..." as its last line and writes it to DIR/env.
+# PostgreSQL refuses to run as root, so as root the server runs as user postgres.
+set -euo pipefail
+
+dir=${1:-${SQLTRACK_PG_DIR:-/tmp/sqltrack-pg}}
+port=${SQLTRACK_TEST_PGPORT:-54329}
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$bindir/pg_ctl" ] || { echo "start-postgres: PostgreSQL server not installed (run scripts/install-deps.sh)" >&2; exit 1; }
+
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+env_line="export SQLTRACK_TEST_PGHOST=$dir/socket SQLTRACK_TEST_PGPORT=$port SQLTRACK_TEST_PGUSER=postgres SQLTRACK_PG_DIR=$dir SQLTRACK_PG_BINDIR=$bindir"
+
+if [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  echo "$env_line"
+  exit 0
+fi
+
+mkdir -p "$dir/socket"
+if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; chmod 755 "$dir"; fi
+if [ ! -f "$dir/data/PG_VERSION" ]; then
+  as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 \
+    >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+  # Trust is for this throwaway, loopback-only server; the password test user is scram.
+  cat >"$dir/data/pg_hba.conf" <<HBA
+local all secured scram-sha-256
+host  all secured 127.0.0.1/32 scram-sha-256
+local all all trust
+host  all all 127.0.0.1/32 trust
+host  all all ::1/128 trust
+HBA
+fi
+as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+  -o "-k $dir/socket -p $port -c listen_addresses=127.0.0.1 -c max_connections=${SQLTRACK_TEST_PG_MAX_CONNECTIONS:-200} -c fsync=${SQLTRACK_TEST_PG_FSYNC:-on}" \
+  >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+"$bindir/psql" -h "$dir/socket" -p "$port" -U postgres -d postgres -qAtX -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'secured') THEN
+    CREATE ROLE secured LOGIN PASSWORD 'correct horse';
+  END IF;
+END $$;
+SQL
+echo "$env_line" >"$dir/env"
+echo "$env_line"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is
+# missing, builds with -Werror (and a second time with ASan + UBSan), starts a
+# throwaway PostgreSQL server and a single-node Slurm cluster, runs ctest, and
+# stops the servers again, also when a test fails.
+#
+# Usage: scripts/test.sh [-L LABEL_REGEX] [--no-sanitize] [--no-slurm]
+#   -L unit|integration|slurm   run one group (a ctest label regex)
+#   --no-sanitize               skip the ASan/UBSan build and run
+#   --no-slurm                  do not start the Slurm cluster (implies no slurm tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+label=""
+sanitize=1
+slurm=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -L) label="$2"; shift 2 ;;
+    --no-sanitize) sanitize=0; shift ;;
+    --no-slurm) slurm=0; shift ;;
+    *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh
+
+jobs=$(nproc)
+build=${SQLTRACK_BUILD_DIR:-build/test}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLTRACK_WERROR=ON >/dev/null
+ninja -C "$build" -j "$jobs"
+if [ $sanitize -eq 1 ]; then
+  cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSQLTRACK_WERROR=ON \
+    -DSQLTRACK_SANITIZE=ON -DSQLTRACK_BUILD_BENCH=OFF >/dev/null
+  ninja -C build/sanitize -j "$jobs"
+fi
+
+work=$(mktemp -d /tmp/sqltrack-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  scripts/stop-slurm.sh "$work/slurm" >/dev/null 2>&1 || true
+  scripts/stop-postgres.sh --clean "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+eval "$(scripts/start-postgres.sh "$work/pg" | tail -1)"
+if [ $slurm -eq 1 ] && [ -x scripts/start-slurm.sh ]; then
+  eval "$(scripts/start-slurm.sh "$work/slurm" | tail -1)"
+else
+  label=${label:-"unit|integration"}
+fi
+
+ctest_args=(--output-on-failure --timeout 900 -j "$jobs")
+[ -n "$label" ] && ctest_args+=(-L "$label")
+status=0
+ctest --test-dir "$build" "${ctest_args[@]}" || status=$?
+if [ $sanitize -eq 1 ]; then
+  # The sanitizer build runs the groups that need no cluster; Slurm jobs run the release build.
+  san_label=${label:-"unit|integration"}
+  [ "$san_label" = "slurm" ] || \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir build/sanitize --output-on-failure --timeout 900 -j "$jobs" \
+        -L "$san_label" -E 'Slurm' || status=$?
+fi
+exit $status

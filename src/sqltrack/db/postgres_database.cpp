@@ -1,0 +1,299 @@
+#include "sqltrack/db/postgres_database.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "sqltrack/error.hpp"
+
+namespace sqltrack::db {
+namespace {
+
+// libpq messages end with newlines and may span several lines; ours are one line.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  std::string squeezed;
+  squeezed.reserve(text.size());
+  for (char c : text) {
+    if (c == ' ' && !squeezed.empty() && squeezed.back() == ' ') continue;
+    squeezed.push_back(c);
+  }
+  return squeezed;
+}
+
+std::string to_text(const Value& value) {
+  struct Visitor {
+    std::string operator()(std::monostate) const { return {}; }
+    std::string operator()(std::int64_t v) const { return std::to_string(v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::string& v) const { return v; }
+    std::string operator()(double v) const {
+      if (std::isnan(v)) return "NaN";
+      if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+      std::array<char, 32> buffer{};
+      auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
+      return std::string(buffer.data(), end);
+    }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+class PostgresDatabase final : public Database {
+ public:
+  PostgresDatabase(PGconn* connection, std::string description)
+      : connection_(connection), description_(std::move(description)) {
+    // Server notices ("relation already exists, skipping") are not the user's business.
+    PQsetNoticeProcessor(
+        connection_, [](void*, const char*) {}, nullptr);
+  }
+  ~PostgresDatabase() override { PQfinish(connection_); }
+
+  Engine engine() const noexcept override { return Engine::postgres; }
+  std::string describe() const override { return description_; }
+
+  ResultSet query(std::string_view sql, std::span<const Value> params) override {
+    std::string statement(sql);
+    std::vector<std::string> texts;
+    texts.reserve(params.size());
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const Value& param : params) {
+      if (std::holds_alternative<std::monostate>(param)) {
+        texts.emplace_back();
+        values.push_back(nullptr);
+        continue;
+      }
+      texts.push_back(to_text(param));
+      if (texts.back().find('\0') != std::string::npos) {
+        throw DatabaseError(DatabaseError::Kind::query,
+                            "a value contains a NUL byte, which PostgreSQL text cannot hold");
+      }
+      values.push_back(nullptr);  // filled below: texts may still reallocate
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (!std::holds_alternative<std::monostate>(params[i])) values[i] = texts[i].c_str();
+    }
+    ResultPtr result(PQexecParams(connection_, statement.c_str(), static_cast<int>(params.size()),
+                                  nullptr, values.data(), nullptr, nullptr, 0));
+    check(result.get());
+    return to_result_set(result.get());
+  }
+
+  void execute(std::string_view sql) override {
+    std::string statement(sql);
+    ResultPtr result(PQexec(connection_, statement.c_str()));
+    check(result.get());
+  }
+
+  void begin() override { execute("BEGIN"); }
+  void commit() override { execute("COMMIT"); }
+  void rollback() noexcept override {
+    if (PQstatus(connection_) != CONNECTION_OK) return;
+    ResultPtr result(PQexec(connection_, "ROLLBACK"));
+  }
+
+  bool table_exists(std::string_view table) override {
+    const std::array<Value, 1> params{quote_identifier(table)};
+    auto result = query("SELECT to_regclass($1) IS NOT NULL", params);
+    return result.scalar() == "t";
+  }
+
+  std::vector<std::string> table_columns(std::string_view table) override {
+    const std::array<Value, 1> params{quote_identifier(table)};
+    auto result = query(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        params);
+    std::vector<std::string> columns;
+    for (auto& row : result.rows) columns.push_back(row[0].value_or(""));
+    return columns;
+  }
+
+ private:
+  void check(PGresult* result) {
+    ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+      return;
+    }
+    if (PQstatus(connection_) == CONNECTION_BAD) {
+      throw DatabaseError(
+          DatabaseError::Kind::connection,
+          "lost the connection to " + description_ + ": " + one_line(PQerrorMessage(connection_)));
+    }
+    std::string sqlstate;
+    if (const char* code = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr) {
+      sqlstate = code;
+    }
+    std::string message =
+        one_line(result ? PQresultErrorMessage(result) : PQerrorMessage(connection_));
+    auto kind = sqlstate.starts_with("23")   ? DatabaseError::Kind::constraint
+                : sqlstate.starts_with("08") ? DatabaseError::Kind::connection
+                                             : DatabaseError::Kind::query;
+    throw DatabaseError(kind, message, sqlstate);
+  }
+
+  static ResultSet to_result_set(PGresult* result) {
+    ResultSet set;
+    int columns = PQnfields(result);
+    int rows = PQntuples(result);
+    set.columns.reserve(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) set.columns.emplace_back(PQfname(result, c));
+    set.rows.reserve(static_cast<std::size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+      auto& row = set.rows.emplace_back();
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        if (PQgetisnull(result, r, c)) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(std::string(PQgetvalue(result, r, c),
+                                       static_cast<std::size_t>(PQgetlength(result, r, c))));
+        }
+      }
+    }
+    return set;
+  }
+
+  PGconn* connection_;
+  std::string description_;
+};
+
+std::string describe_parameters(const ConnectionParameters& parameters, PGconn* connection) {
+  auto get = [&](std::string_view key) -> std::string {
+    for (const auto& [k, v] : parameters) {
+      if (k == key) return v;
+    }
+    return {};
+  };
+  std::string host = connection && PQhost(connection) ? PQhost(connection) : get("host");
+  std::string port = connection && PQport(connection) ? PQport(connection) : get("port");
+  std::string db = connection && PQdb(connection) ? PQdb(connection) : get("dbname");
+  std::string user = connection && PQuser(connection) ? PQuser(connection) : get("user");
+  std::string text = "PostgreSQL";
+  if (!host.empty()) text += " host=" + host;
+  if (!port.empty()) text += " port=" + port;
+  if (!db.empty()) text += " dbname=" + db;
+  if (!user.empty()) text += " user=" + user;
+  return text;
+}
+
+}  // namespace
+
+std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters) {
+  std::vector<const char*> keywords, values;
+  for (const auto& [key, value] : parameters) {
+    keywords.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* connection = PQconnectdbParams(keywords.data(), values.data(), 0);
+  if (connection == nullptr) {
+    throw DatabaseError(DatabaseError::Kind::connection, "cannot allocate a PostgreSQL connection");
+  }
+  std::string description = describe_parameters(parameters, connection);
+  if (PQstatus(connection) != CONNECTION_OK) {
+    std::string message = one_line(PQerrorMessage(connection));
+    PQfinish(connection);
+    throw DatabaseError(DatabaseError::Kind::connection,
+                        "cannot connect to " + description + ": " + message);
+  }
+  return std::make_unique<PostgresDatabase>(connection, std::move(description));
+}
+
+std::vector<std::string> split_postgres_script(std::string_view script) {
+  std::vector<std::string> statements;
+  std::string current;
+  auto flush = [&] {
+    auto first = current.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos) statements.push_back(current);
+    current.clear();
+  };
+  std::size_t i = 0;
+  const std::size_t n = script.size();
+  while (i < n) {
+    char c = script[i];
+    if (c == '-' && i + 1 < n && script[i + 1] == '-') {
+      auto end = script.find('\n', i);
+      end = end == std::string_view::npos ? n : end + 1;
+      current.append(script.substr(i, end - i));
+      i = end;
+    } else if (c == '/' && i + 1 < n && script[i + 1] == '*') {
+      // Block comments nest in PostgreSQL.
+      std::size_t depth = 0, j = i;
+      do {
+        if (script.compare(j, 2, "/*") == 0) {
+          ++depth;
+          j += 2;
+        } else if (script.compare(j, 2, "*/") == 0) {
+          --depth;
+          j += 2;
+        } else {
+          ++j;
+        }
+      } while (depth > 0 && j < n);
+      current.append(script.substr(i, j - i));
+      i = j;
+    } else if (c == '\'' || c == '"') {
+      // A doubled quote inside is an escaped quote; E'' strings also escape with backslash.
+      bool backslash_escapes = c == '\'' && i > 0 && (script[i - 1] == 'E' || script[i - 1] == 'e');
+      std::size_t j = i + 1;
+      while (j < n) {
+        if (backslash_escapes && script[j] == '\\') {
+          j += 2;
+          continue;
+        }
+        if (script[j] == c) {
+          if (j + 1 < n && script[j + 1] == c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      j = std::min(j + 1, n);
+      current.append(script.substr(i, j - i));
+      i = j;
+    } else if (c == '$') {
+      // $tag$ ... $tag$ (tag may be empty); a plain $1 parameter is not a quote.
+      std::size_t j = i + 1;
+      while (j < n && (std::isalnum(static_cast<unsigned char>(script[j])) || script[j] == '_'))
+        ++j;
+      bool is_tag = j < n && script[j] == '$' &&
+                    (j == i + 1 || !std::isdigit(static_cast<unsigned char>(script[i + 1])));
+      if (!is_tag) {
+        current.push_back(c);
+        ++i;
+        continue;
+      }
+      std::string_view tag = script.substr(i, j - i + 1);
+      auto close = script.find(tag, j + 1);
+      std::size_t end = close == std::string_view::npos ? n : close + tag.size();
+      current.append(script.substr(i, end - i));
+      i = end;
+    } else if (c == ';') {
+      flush();
+      ++i;
+    } else {
+      current.push_back(c);
+      ++i;
+    }
+  }
+  flush();
+  return statements;
+}
+
+}  // namespace sqltrack::db

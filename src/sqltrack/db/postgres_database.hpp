@@ -1,0 +1,24 @@
+#pragma once
+// PostgreSQL through libpq: one connection, parameters always bound in text format.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sqltrack/db/database.hpp"
+
+namespace sqltrack::db {
+
+// libpq keyword/value pairs, e.g. {"host", "/tmp"}, {"dbname", "runs"}.
+using ConnectionParameters = std::vector<std::pair<std::string, std::string>>;
+
+// Connects or throws DatabaseError(Kind::connection) with a one-line message
+// that names host, port, database and user but never the password.
+std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters);
+
+// Splits a PostgreSQL script into statements, respecting quotes, dollar quotes
+// and comments. Empty statements are dropped.
+std::vector<std::string> split_postgres_script(std::string_view script);
+
+}  // namespace sqltrack::db

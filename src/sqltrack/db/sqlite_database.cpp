@@ -1,0 +1,242 @@
+#include "sqltrack/db/sqlite_database.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <unordered_map>
+
+#include "sqltrack/error.hpp"
+
+namespace sqltrack::db {
+namespace {
+
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
+};
+using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+// A prepared statement with the SQLite parameter index of each $N.
+struct PreparedStatement {
+  StatementPtr statement;
+  std::vector<int> indexes;  // indexes[N-1] for $N; 0 when $N is absent
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(sqlite3* handle, std::string description)
+      : handle_(handle), description_(std::move(description)) {}
+  ~SqliteDatabase() override {
+    cache_.clear();
+    sqlite3_close_v2(handle_);
+  }
+
+  Engine engine() const noexcept override { return Engine::sqlite; }
+  std::string describe() const override { return description_; }
+
+  ResultSet query(std::string_view sql, std::span<const Value> params) override {
+    PreparedStatement& prepared = prepare(sql);
+    sqlite3_stmt* statement = prepared.statement.get();
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (params.size() > prepared.indexes.size()) {
+      throw DatabaseError(DatabaseError::Kind::query,
+                          "statement has " + std::to_string(prepared.indexes.size()) +
+                              " parameters but " + std::to_string(params.size()) +
+                              " values were given");
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      int index = prepared.indexes[i];
+      if (index == 0) continue;
+      bind(statement, index, params[i]);
+    }
+    ResultSet set;
+    int columns = sqlite3_column_count(statement);
+    for (int c = 0; c < columns; ++c) set.columns.emplace_back(sqlite3_column_name(statement, c));
+    while (true) {
+      int rc = sqlite3_step(statement);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        sqlite3_reset(statement);
+        fail(rc);
+      }
+      auto& row = set.rows.emplace_back();
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        if (sqlite3_column_type(statement, c) == SQLITE_NULL) {
+          row.emplace_back(std::nullopt);
+        } else {
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, c));
+          row.emplace_back(
+              std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, c))));
+        }
+      }
+    }
+    sqlite3_reset(statement);
+    return set;
+  }
+
+  void execute(std::string_view sql) override {
+    std::string text(sql);
+    char* error = nullptr;
+    int rc = sqlite3_exec(handle_, text.c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+      std::string message = error ? error : sqlite3_errstr(rc);
+      sqlite3_free(error);
+      throw DatabaseError(kind_of(rc), message);
+    }
+  }
+
+  void begin() override { execute("BEGIN IMMEDIATE"); }
+  void commit() override { execute("COMMIT"); }
+  void rollback() noexcept override {
+    if (!sqlite3_get_autocommit(handle_))
+      sqlite3_exec(handle_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  bool table_exists(std::string_view table) override {
+    const std::array<Value, 1> params{std::string(table)};
+    auto result = query(
+        "SELECT count(*) FROM sqlite_schema WHERE type IN ('table', 'view') AND name = $1", params);
+    return result.scalar() != "0";
+  }
+
+  std::vector<std::string> table_columns(std::string_view table) override {
+    const std::array<Value, 1> params{std::string(table)};
+    auto result = query("SELECT name FROM pragma_table_info($1) ORDER BY cid", params);
+    std::vector<std::string> columns;
+    for (auto& row : result.rows) columns.push_back(row[0].value_or(""));
+    return columns;
+  }
+
+ private:
+  static DatabaseError::Kind kind_of(int rc) {
+    switch (rc & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return DatabaseError::Kind::busy;
+      case SQLITE_CONSTRAINT:
+        return DatabaseError::Kind::constraint;
+      case SQLITE_CANTOPEN:
+      case SQLITE_IOERR:
+      case SQLITE_NOTADB:
+      case SQLITE_READONLY:
+        return DatabaseError::Kind::connection;
+      default:
+        return DatabaseError::Kind::query;
+    }
+  }
+
+  [[noreturn]] void fail(int rc) {
+    throw DatabaseError(kind_of(rc), std::string(sqlite3_errmsg(handle_)));
+  }
+
+  PreparedStatement& prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(handle_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    if (rc != SQLITE_OK) fail(rc);
+    PreparedStatement prepared{StatementPtr(raw), {}};
+    int count = sqlite3_bind_parameter_count(raw);
+    // $N is a named parameter in SQLite; look each one up so $2 before $1 still binds right.
+    for (int n = 1; n <= count; ++n) {
+      std::string name = "$" + std::to_string(n);
+      prepared.indexes.push_back(sqlite3_bind_parameter_index(raw, name.c_str()));
+    }
+    // Schema changes (ALTER TABLE metrics ADD COLUMN) invalidate statements; SQLite
+    // re-prepares them itself, so the cache only grows with distinct SQL texts.
+    return cache_.emplace(std::string(sql), std::move(prepared)).first->second;
+  }
+
+  void bind(sqlite3_stmt* statement, int index, const Value& value) {
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::monostate>(value)) {
+      rc = sqlite3_bind_null(statement, index);
+    } else if (auto* i = std::get_if<std::int64_t>(&value)) {
+      rc = sqlite3_bind_int64(statement, index, *i);
+    } else if (auto* d = std::get_if<double>(&value)) {
+      rc = sqlite3_bind_double(statement, index, *d);
+    } else if (auto* b = std::get_if<bool>(&value)) {
+      rc = sqlite3_bind_int(statement, index, *b ? 1 : 0);
+    } else if (auto* s = std::get_if<std::string>(&value)) {
+      rc = sqlite3_bind_text(statement, index, s->data(), static_cast<int>(s->size()),
+                             SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) fail(rc);
+  }
+
+  sqlite3* handle_;
+  std::string description_;
+  std::unordered_map<std::string, PreparedStatement> cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
+  sqlite3* handle = nullptr;
+  std::string path = options.path.string();
+  int rc =
+      sqlite3_open_v2(path.c_str(), &handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::string description = "SQLite " + path;
+  if (rc != SQLITE_OK) {
+    std::string message = handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
+    sqlite3_close_v2(handle);
+    throw DatabaseError(DatabaseError::Kind::connection,
+                        "cannot open " + description + ": " + message);
+  }
+  sqlite3_busy_timeout(handle, static_cast<int>(options.busy_timeout.count()));
+  auto db = std::make_unique<SqliteDatabase>(handle, description);
+  try {
+    // WAL lets readers (status, notebooks) work while a wrapper writes.
+    db->query("PRAGMA journal_mode=WAL", {});
+    db->execute("PRAGMA foreign_keys=ON");
+  } catch (const DatabaseError& e) {
+    throw DatabaseError(DatabaseError::Kind::connection,
+                        "cannot open " + description + ": " + e.what());
+  }
+  return db;
+}
+
+namespace {
+
+// Whether text holds nothing but blanks and SQL comments.
+bool only_comments(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ';') {
+      ++i;
+    } else if (text.compare(i, 2, "--") == 0) {
+      auto end = text.find('\n', i);
+      i = end == std::string_view::npos ? text.size() : end + 1;
+    } else if (text.compare(i, 2, "/*") == 0) {
+      auto end = text.find("*/", i + 2);
+      i = end == std::string_view::npos ? text.size() : end + 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> split_sqlite_script(std::string_view script) {
+  std::vector<std::string> statements;
+  std::string current;
+  for (char c : script) {
+    current.push_back(c);
+    if (c == ';' && sqlite3_complete(current.c_str())) {
+      if (!only_comments(current)) statements.push_back(current);
+      current.clear();
+    }
+  }
+  // A last statement may lack its ';'.
+  if (!only_comments(current)) statements.push_back(current);
+  return statements;
+}
+
+}  // namespace sqltrack::db

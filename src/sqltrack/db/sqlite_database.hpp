@@ -1,0 +1,26 @@
+#pragma once
+// SQLite through its C API: WAL mode, foreign keys on, a busy timeout so that
+// concurrent writers on one machine wait instead of failing.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sqltrack/db/database.hpp"
+
+namespace sqltrack::db {
+
+struct SqliteOptions {
+  std::filesystem::path path = "sqltrack.db";
+  std::chrono::milliseconds busy_timeout{60000};
+};
+
+std::unique_ptr<Database> open_sqlite(const SqliteOptions& options);
+
+// Splits a SQLite script into complete statements (sqlite3_complete decides,
+// so trigger bodies with inner semicolons stay whole).
+std::vector<std::string> split_sqlite_script(std::string_view script);
+
+}  // namespace sqltrack::db

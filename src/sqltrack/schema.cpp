@@ -1,0 +1,212 @@
+#include "sqltrack/schema.hpp"
+
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <map>
+
+#include "sqltrack/db/postgres_database.hpp"
+#include "sqltrack/db/sqlite_database.hpp"
+#include "sqltrack/error.hpp"
+#include "sqltrack/schema_files.hpp"
+
+namespace sqltrack {
+namespace {
+
+constexpr std::string_view kProjectPrefix = "sqltrack/";
+constexpr std::string_view kBaseMigration = "0001_base.sql";
+// Any constant works; it only has to be the same for every wrapper.
+constexpr std::int64_t kSchemaLockKey = 0x5351'4c54'5241'434b;  // "SQLTRACK"
+
+std::vector<const EmbeddedMigration*> project_migrations(db::Engine engine) {
+  std::vector<const EmbeddedMigration*> list;
+  for (const auto& migration : embedded_migrations()) {
+    if (migration.engine == db::engine_name(engine)) list.push_back(&migration);
+  }
+  return list;
+}
+
+// The first keyword of a statement, upper-cased, after blanks and comments.
+std::string first_keyword(std::string_view statement) {
+  std::size_t i = 0;
+  while (i < statement.size()) {
+    if (std::isspace(static_cast<unsigned char>(statement[i]))) {
+      ++i;
+    } else if (statement.compare(i, 2, "--") == 0) {
+      auto end = statement.find('\n', i);
+      i = end == std::string_view::npos ? statement.size() : end + 1;
+    } else if (statement.compare(i, 2, "/*") == 0) {
+      auto end = statement.find("*/", i + 2);
+      i = end == std::string_view::npos ? statement.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < statement.size() && std::isalpha(static_cast<unsigned char>(statement[i]))) {
+    word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(statement[i]))));
+    ++i;
+  }
+  return word;
+}
+
+std::map<std::string, std::string> recorded_migrations(db::Database& db) {
+  std::map<std::string, std::string> recorded;
+  if (!db.table_exists("applied_migrations")) return recorded;
+  auto result = db.query("SELECT name, checksum FROM applied_migrations", {});
+  for (auto& row : result.rows) recorded[row[0].value_or("")] = row[1].value_or("");
+  return recorded;
+}
+
+void record(db::Database& db, const std::string& name, const std::string& checksum) {
+  const std::array<db::Value, 2> params{name, checksum};
+  db.query("INSERT INTO applied_migrations (name, checksum) VALUES ($1, $2)", params);
+}
+
+std::string excerpt(std::string_view statement) {
+  std::string text;
+  for (char c : statement) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == ' ' && (text.empty() || text.back() == ' ')) continue;
+    text.push_back(c);
+  }
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text;
+}
+
+void run_statements(db::Database& db, const MigrationScript& script) {
+  auto statements = migration_statements(db.engine(), script);
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    try {
+      db.execute(statements[i]);
+    } catch (const DatabaseError& e) {
+      throw DatabaseError(e.kind(),
+                          "migration '" + script.name +
+                              "' failed and was rolled back: " + e.what() + " (statement " +
+                              std::to_string(i + 1) + ": " + excerpt(statements[i]) + ")",
+                          e.sqlstate());
+    }
+  }
+}
+
+}  // namespace
+
+std::string migration_checksum(std::string_view sql) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : sql) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text = "fnv1a64:";
+  for (int shift = 60; shift >= 0; shift -= 4) text.push_back(kHex[(hash >> shift) & 0xf]);
+  return text;
+}
+
+std::vector<std::string> migration_statements(db::Engine engine, const MigrationScript& script) {
+  auto statements = engine == db::Engine::postgres ? db::split_postgres_script(script.sql)
+                                                   : db::split_sqlite_script(script.sql);
+  std::vector<std::string> kept;
+  for (auto& statement : statements) {
+    std::string keyword = first_keyword(statement);
+    if (keyword.empty()) continue;  // only comments
+    if (keyword == "BEGIN" || keyword == "START" || keyword == "COMMIT" || keyword == "END") {
+      continue;
+    }
+    if (keyword == "ROLLBACK" && statement.find("TO") == std::string::npos &&
+        statement.find("to") == std::string::npos) {
+      throw Error("migration '" + script.name +
+                  "' contains ROLLBACK; a migration is applied whole or not at all, so it "
+                  "cannot end its own transaction");
+    }
+    kept.push_back(std::move(statement));
+  }
+  return kept;
+}
+
+std::vector<MigrationReport> ensure_schema(db::Database& db,
+                                           const std::optional<std::string>& schema) {
+  auto migrations = project_migrations(db.engine());
+  // Fast path for every start after the first: one or two reads, no lock.
+  auto recorded = recorded_migrations(db);
+  bool complete = true;
+  for (const auto* m : migrations) {
+    if (m->name.starts_with("0000_")) continue;
+    if (!recorded.contains(std::string(kProjectPrefix) + std::string(m->name))) complete = false;
+  }
+  std::vector<MigrationReport> reports;
+  if (complete && !recorded.empty()) {
+    for (const auto* m : migrations) {
+      if (m->name.starts_with("0000_")) continue;
+      reports.push_back(
+          {std::string(kProjectPrefix) + std::string(m->name), MigrationOutcome::already_applied});
+    }
+    return reports;
+  }
+
+  db::Transaction transaction(db);
+  if (db.engine() == db::Engine::postgres) {
+    // Wrappers starting together on an empty database queue here instead of
+    // racing on CREATE TYPE / CREATE TABLE.
+    const std::array<db::Value, 1> key{kSchemaLockKey};
+    db.query("SELECT pg_advisory_xact_lock($1)", key);
+    if (schema) {
+      // The name was validated (letters, digits, underscores) and is quoted as well.
+      db.execute("CREATE SCHEMA IF NOT EXISTS " + db::quote_identifier(*schema));
+    }
+  }
+  for (const auto* m : migrations) {
+    if (!m->name.starts_with("0000_")) continue;
+    run_statements(db, MigrationScript{std::string(m->name), std::string(m->sql)});
+  }
+  recorded = recorded_migrations(db);
+  for (const auto* m : migrations) {
+    if (m->name.starts_with("0000_")) continue;
+    std::string name = std::string(kProjectPrefix) + std::string(m->name);
+    std::string checksum = migration_checksum(m->sql);
+    if (recorded.contains(name)) {
+      reports.push_back({name, MigrationOutcome::already_applied});
+    } else if (m->name == kBaseMigration && db.table_exists("runs")) {
+      // A database made by sqltrack 0.1.3: its base is ours; keep its data as it is.
+      record(db, name, checksum);
+      reports.push_back({name, MigrationOutcome::adopted});
+    } else {
+      run_statements(db, MigrationScript{name, std::string(m->sql)});
+      record(db, name, checksum);
+      reports.push_back({name, MigrationOutcome::applied});
+    }
+  }
+  transaction.commit();
+  return reports;
+}
+
+std::vector<MigrationReport> apply_user_migrations(db::Database& db,
+                                                   const std::vector<MigrationScript>& scripts) {
+  auto recorded = recorded_migrations(db);
+  // Refuse edited scripts before running anything, so a batch is all-or-nothing up front.
+  for (const auto& script : scripts) {
+    auto it = recorded.find(script.name);
+    if (it != recorded.end() && it->second != migration_checksum(script.sql)) {
+      throw Error("migration '" + script.name +
+                  "' was applied before with different content; applied scripts must not "
+                  "change: put the change in a new script");
+    }
+    migration_statements(db.engine(), script);  // reports ROLLBACK before anything runs
+  }
+  std::vector<MigrationReport> reports;
+  for (const auto& script : scripts) {
+    if (recorded.contains(script.name)) {
+      reports.push_back({script.name, MigrationOutcome::already_applied});
+      continue;
+    }
+    db::Transaction transaction(db);
+    run_statements(db, script);
+    record(db, script.name, migration_checksum(script.sql));
+    transaction.commit();
+    recorded[script.name] = migration_checksum(script.sql);
+    reports.push_back({script.name, MigrationOutcome::applied});
+  }
+  return reports;
+}
+
+}  // namespace sqltrack
