@@ -2,7 +2,9 @@
 // Helpers shared by the test groups: temporary directories and running real
 // processes with their output captured.
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -106,5 +108,39 @@ struct EngineParamName {
     return std::string(db::engine_name(param_info.param));
   }
 };
+
+}  // namespace sqltrack::test
+
+namespace sqltrack::test {
+
+// A process started in the background, for tests that signal it while it runs.
+// Its stdout and stderr go to files in a temporary directory.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const CommandOptions& options = {});
+  ~BackgroundProcess();  // SIGKILLs and reaps it if it still runs
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  int pid() const noexcept { return pid_; }
+  void signal(int sig) const;
+  // Waits for the exit; the status as a shell reports it (code, or 128 + signal).
+  // Returns -1 when it has not exited within the timeout.
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  TempDir dir_;
+  int pid_ = -1;
+  bool reaped_ = false;
+};
+
+// Polls until predicate() is true or the timeout passes; returns the last result.
+bool wait_until(const std::function<bool()>& predicate,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Whether a process with this pid exists (and is not a zombie).
+bool process_alive(int pid);
 
 }  // namespace sqltrack::test

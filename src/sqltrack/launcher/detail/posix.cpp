@@ -1,0 +1,102 @@
+#include "sqltrack/launcher/detail/posix.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+namespace sqltrack::launcher::detail {
+
+ScopedSignalBlock::ScopedSignalBlock() {
+  sigset_t all;
+  sigfillset(&all);
+  for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS}) {
+    sigdelset(&all, fault);
+  }
+  sigprocmask(SIG_BLOCK, &all, &previous_);
+}
+
+ScopedSignalBlock::~ScopedSignalBlock() {
+  sigprocmask(SIG_SETMASK, &previous_, nullptr);
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+namespace {
+
+template <typename Int>
+bool parse_int(std::string_view text, Int& value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// Reads "pid (comm) state ppid pgrp ..." from /proc/<pid>/stat. comm may hold
+// spaces and parentheses, so the fields are counted from the last ')'.
+bool read_stat(const char* pid_name, pid_t& ppid, pid_t& pgid) {
+  std::string path = std::string("/proc/") + pid_name + "/stat";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  char buffer[1024];
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), buffer, sizeof buffer);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  std::string_view text(buffer, static_cast<std::size_t>(n));
+  auto paren = text.rfind(')');
+  if (paren == std::string_view::npos) return false;
+  text.remove_prefix(paren + 1);
+  // Fields after comm: " state ppid pgrp ..."
+  std::string_view fields[3];
+  for (auto& field : fields) {
+    auto start = text.find_first_not_of(' ');
+    if (start == std::string_view::npos) return false;
+    text.remove_prefix(start);
+    auto end = text.find(' ');
+    if (end == std::string_view::npos) return false;
+    field = text.substr(0, end);
+    text.remove_prefix(end);
+  }
+  return parse_int(fields[1], ppid) && parse_int(fields[2], pgid);
+}
+
+}  // namespace
+
+std::vector<ProcessEntry> children_of(pid_t parent) {
+  std::vector<ProcessEntry> children;
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
+  if (!proc) return children;
+  while (const dirent* entry = ::readdir(proc.get())) {
+    pid_t pid = 0;
+    if (!parse_int(std::string_view(entry->d_name), pid) || pid <= 0) continue;
+    pid_t ppid = 0;
+    pid_t pgid = 0;
+    if (read_stat(entry->d_name, ppid, pgid) && ppid == parent) {
+      children.push_back({pid, pgid});
+    }
+  }
+  return children;
+}
+
+void warn(const std::string& message) {
+  std::string line = "sqltrack-run: warning: " + message + "\n";
+  // One write, so lines from the wrapper and the job do not interleave mid-line.
+  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace sqltrack::launcher::detail

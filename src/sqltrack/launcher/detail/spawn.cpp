@@ -1,0 +1,219 @@
+#include "sqltrack/launcher/detail/spawn.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <filesystem>
+#include <string_view>
+
+#include "sqltrack/launcher/boost_process.hpp"
+#include "sqltrack/launcher/detail/posix.hpp"
+
+namespace sqltrack::launcher::detail {
+
+namespace bp = boost::process::v2;
+
+namespace {
+
+boost::system::error_code last_error() {
+  return boost::system::error_code(errno, boost::system::system_category());
+}
+
+// Closes [first, last]; close_range where the kernel has it (5.9+).
+void close_fd_range(unsigned first, unsigned last) {
+  if (first > last) return;
+  if (::close_range(first, last, 0) == 0) return;
+  long limit = ::sysconf(_SC_OPEN_MAX);
+  for (long fd = first; fd <= static_cast<long>(last) && fd < limit; ++fd)
+    ::close(static_cast<int>(fd));
+}
+
+// A Boost.Process v2 initializer. on_setup runs in the wrapper before fork;
+// on_exec_setup runs in the forked child just before exec, with every signal
+// blocked (the wrapper blocked them around fork), so it sticks to
+// async-signal-safe calls and allocates nothing.
+struct ChildSetup {
+  pid_t wrapper;
+  bool take_terminal;
+  const std::array<bool, NSIG>* ignored;
+  const std::vector<std::pair<int, int>>* fds;
+  std::vector<int>* parked;  // one slot per entry of fds, sized in the wrapper
+  int park_floor;            // above every target fd number
+
+  boost::system::error_code on_setup(bp::posix::default_launcher& launcher,
+                                     const std::filesystem::path&, const char* const*) {
+    for (const auto& fd : *fds) launcher.fd_whitelist.push_back(fd.second);
+    return {};
+  }
+
+  boost::system::error_code on_exec_setup(bp::posix::default_launcher& launcher,
+                                          const std::filesystem::path&, const char* const*) {
+    // Own process group, so the wrapper can signal the whole job with kill(-pgid).
+    if (::setpgid(0, 0) != 0) return last_error();
+    // SIGTTOU is blocked here, so a background group may take the terminal.
+    if (take_terminal) ::tcsetpgrp(STDIN_FILENO, ::getpid());
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return last_error();
+    // The wrapper died before prctl took effect: nobody would kill us later.
+    if (::getppid() != wrapper) ::raise(SIGKILL);
+
+    // The wrapper's handlers must not run here, and exec keeps ignored
+    // signals ignored: start from the defaults, except signals that were
+    // ignored when the wrapper started (nohup), and SIGPIPE always default.
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      struct sigaction action {};
+      action.sa_handler = ((*ignored)[sig] && sig != SIGPIPE) ? SIG_IGN : SIG_DFL;
+      ::sigaction(sig, &action, nullptr);  // EINVAL for glibc's internal signals: fine
+    }
+
+    // Park every source above all targets first, so a mapping like {5->6,
+    // 6->5} does not overwrite a source before it is copied.
+    for (std::size_t i = 0; i < fds->size(); ++i) {
+      (*parked)[i] = ::fcntl((*fds)[i].first, F_DUPFD_CLOEXEC, park_floor);
+      if ((*parked)[i] < 0) return last_error();
+    }
+    for (std::size_t i = 0; i < fds->size(); ++i) {
+      // dup2 clears FD_CLOEXEC on the target.
+      if (::dup2((*parked)[i], (*fds)[i].second) < 0) return last_error();
+    }
+
+    // Boost 1.81's close_all leaves the gaps between whitelisted descriptors
+    // open, so close everything not whitelisted here (the whitelist holds
+    // 0-2, our targets and Boost's exec-error pipe).
+    auto& keep = launcher.fd_whitelist;
+    std::sort(keep.begin(), keep.end());
+    unsigned next = 0;
+    for (int fd : keep) {
+      if (fd < 0) continue;
+      auto kept = static_cast<unsigned>(fd);
+      if (kept > next) close_fd_range(next, kept - 1);
+      next = std::max(next, kept + 1);
+    }
+    close_fd_range(next, ~0U);
+
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    return {};
+  }
+
+  // Boost 1.81 detects this hook with five arguments but calls it with four;
+  // accept both. Leave without running the wrapper's atexit handlers.
+  template <typename... Args>
+  void on_exec_error(Args&&...) {
+    ::_exit(127);
+  }
+};
+
+// Target numbers that are free now are held by /dev/null until the exec is
+// done, so the exec-error pipe Boost creates cannot land on one of them (the
+// child's dup2 would replace it and exec errors would go unreported).
+std::vector<UniqueFd> reserve_targets(const std::vector<std::pair<int, int>>& fds) {
+  std::vector<UniqueFd> placeholders;
+  if (fds.empty()) return placeholders;
+  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null_fd.get() < 0) return placeholders;
+  for (const auto& fd : fds) {
+    if (::fcntl(fd.second, F_GETFD) < 0 && errno == EBADF) {
+      int placeholder = ::dup3(null_fd.get(), fd.second, O_CLOEXEC);
+      if (placeholder >= 0) placeholders.emplace_back(placeholder);
+    }
+  }
+  placeholders.push_back(std::move(null_fd));
+  return placeholders;
+}
+
+}  // namespace
+
+ResolvedCommand find_executable(const std::string& name,
+                                const std::vector<std::string>& environment) {
+  if (name.empty()) return {{}, ENOENT};
+  if (name.find('/') != std::string::npos) return {name, 0};
+  std::string_view search_path = "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& entry : environment) {
+    if (entry.starts_with("PATH=")) {
+      search_path = std::string_view(entry).substr(5);
+      break;
+    }
+  }
+  std::string not_executable;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = search_path.find(':', start);
+    std::string_view dir =
+        search_path.substr(start, end == std::string_view::npos ? end : end - start);
+    std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + name;
+    struct stat info {};
+    if (::stat(candidate.c_str(), &info) == 0) {
+      if (S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return {candidate, 0};
+      if (not_executable.empty()) not_executable = candidate;
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  if (!not_executable.empty()) return {not_executable, 0};
+  return {{}, ENOENT};
+}
+
+SpawnResult spawn(boost::asio::io_context& io, const SpawnRequest& request) {
+  ResolvedCommand command = find_executable(request.argv.at(0), request.environment);
+  if (command.error != 0) return {-1, command.error};
+
+  // argv is passed as a char** so Boost keeps argv[0] as given (it would
+  // otherwise replace it with the resolved path).
+  std::vector<const char*> argv;
+  for (const auto& arg : request.argv) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
+  std::vector<const char*> envp;
+  for (const auto& entry : request.environment) envp.push_back(entry.c_str());
+  envp.push_back(nullptr);
+
+  int park_floor = 3;
+  for (const auto& fd : request.inherit_fds) park_floor = std::max(park_floor, fd.second + 1);
+  std::vector<int> parked(request.inherit_fds.size(), -1);
+  std::vector<UniqueFd> placeholders = reserve_targets(request.inherit_fds);
+  ChildSetup setup{::getpid(),       request.take_terminal,
+                   &request.ignored, &request.inherit_fds,
+                   &parked,          park_floor};
+
+  bp::posix::default_launcher launcher;
+  launcher.env = envp.data();
+  boost::system::error_code ec;
+  {
+    // Signals wait until the child has exec'd (or failed): a forwarded signal
+    // must find the child in its own group, and none may run the wrapper's
+    // handlers in the child.
+    ScopedSignalBlock blocked;
+    try {
+      auto process =
+          launcher(io.get_executor(), ec, std::filesystem::path(command.path), argv.data(), setup);
+      // We reap ourselves; the handle must neither wait nor kill on destruction.
+      if (!ec) process.detach();
+    } catch (const std::exception&) {
+      // Boost opens a pidfd for the handle after a successful exec; kernels
+      // without pidfd_open (< 5.3) make that throw. The child runs: go on.
+      if (ec || launcher.pid <= 0) throw;
+    }
+  }
+  if (ec) {
+    int error = ec.value() != 0 ? ec.value() : EIO;
+    if (launcher.pid > 0) {
+      // The child wrote its errno and _exit'ed; it may have taken the terminal first.
+      while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      if (request.take_terminal && ::tcgetpgrp(STDIN_FILENO) == launcher.pid) {
+        ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+      }
+    }
+    return {-1, error};
+  }
+  return {launcher.pid, 0};
+}
+
+}  // namespace sqltrack::launcher::detail

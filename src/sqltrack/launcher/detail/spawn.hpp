@@ -1,0 +1,52 @@
+#pragma once
+// Starting the child with Boost.Process v2: PATH search, and the setup that
+// runs in the forked child before exec. Internal to the launcher.
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <array>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sqltrack::launcher::detail {
+
+struct ResolvedCommand {
+  std::string path;  // what to exec; empty when error is set
+  int error = 0;     // ENOENT when nothing was found
+};
+
+// Resolves a command name like execvp: a name with '/' is used as is;
+// otherwise the first executable regular file in PATH (from `environment`,
+// else a default) wins, and a file that exists but is not executable is
+// returned when nothing better exists, so that exec reports EACCES.
+ResolvedCommand find_executable(const std::string& name,
+                                const std::vector<std::string>& environment);
+
+struct SpawnRequest {
+  std::vector<std::string> argv;
+  std::vector<std::string> environment;
+  std::vector<std::pair<int, int>> inherit_fds;  // {wrapper fd, child fd}
+  // Make the child's new process group the foreground group of stdin's terminal.
+  bool take_terminal = false;
+  // Signals the child starts with ignored; all others start at their default
+  // action. Index: signal number.
+  std::array<bool, NSIG> ignored{};
+};
+
+struct SpawnResult {
+  pid_t pid = -1;  // the running child, leader of its own process group; -1 on failure
+  int error = 0;   // errno of the failed start (PATH search, fork or exec)
+};
+
+// Forks and execs with every signal (but the synchronous faults) blocked in
+// the wrapper meanwhile; returns once the exec succeeded or failed. A child
+// whose exec failed has been reaped when this returns.
+SpawnResult spawn(boost::asio::io_context& io, const SpawnRequest& request);
+
+}  // namespace sqltrack::launcher::detail

@@ -1,0 +1,34 @@
+#pragma once
+// One `sqltrack-run -- COMMAND`: record the run, start the command, follow it
+// to its end, record how it ended. The wrapper's own trouble (a database that
+// is away) is reported and never stops or kills the command.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sqltrack/config.hpp"
+#include "sqltrack/environment.hpp"
+
+namespace sqltrack {
+
+struct WrapOptions {
+  std::vector<std::string> command;
+  std::optional<std::string> experiment;  // -e
+  std::optional<std::int64_t> run_id;     // --run-id: attach to an existing run
+  std::optional<std::string> comment;
+  std::vector<std::pair<std::string, std::string>> tags;
+  double heartbeat_seconds = 30;
+};
+
+// The experiment name: -e, else SQLTRACK_EXPERIMENT, else SLURM_JOB_NAME,
+// else the command's basename.
+std::string experiment_name(const WrapOptions& options, const Environment& env);
+
+// Runs the command and returns the wrapper's exit status: the command's exit
+// code, or 128 + signal, or 127/126 when it could not be started.
+int run_wrapped(const WrapOptions& options, const Settings& settings, const Environment& env);
+
+}  // namespace sqltrack

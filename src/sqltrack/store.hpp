@@ -1,0 +1,99 @@
+#pragma once
+// Experiments, runs and status changes: every write the wrapper makes about a
+// run, the same on both engines.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "sqltrack/db/database.hpp"
+#include "sqltrack/run_status.hpp"
+
+namespace sqltrack {
+
+using Clock = std::chrono::system_clock;
+
+// Facts known when the wrapper starts a run.
+struct RunStart {
+  std::string experiment;
+  std::optional<std::int64_t> existing_run_id;  // --run-id: attach instead of create
+  std::optional<std::string> comment;
+  nlohmann::json tags = nlohmann::json::object();
+  nlohmann::json args = nlohmann::json::array();
+  nlohmann::json env = nlohmann::json::object();
+  std::string hostname;
+  std::string username;
+  long pid = 0;
+  std::string cwd;
+  double heartbeat_seconds = 30;
+  std::optional<std::int64_t> slurm_job_id;
+  std::optional<std::int64_t> slurm_array_job_id;
+  std::optional<std::int64_t> slurm_array_task_id;
+  std::optional<int> slurm_restart_count;
+  std::optional<std::string> slurm_job_name;
+  std::optional<std::string> slurm_cluster;
+  std::optional<std::string> slurm_nodelist;
+  std::optional<std::string> slurm_partition;
+  Clock::time_point time = Clock::now();
+};
+
+struct RunIds {
+  std::int64_t run_id = 0;
+  std::int64_t experiment_id = 0;
+};
+
+// Facts known when the command has ended.
+struct RunEnd {
+  Clock::time_point time = Clock::now();
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  bool core_dumped = false;
+  double wall_seconds = 0;
+  double cpu_user_seconds = 0;
+  double cpu_system_seconds = 0;
+  long max_rss_kib = 0;
+};
+
+class RunStore {
+ public:
+  explicit RunStore(db::Database& db) : db_(db) {}
+
+  // The experiment's id, creating it if missing. Safe when many wrappers
+  // start at once with the same new name: one row, no unique-violation errors.
+  std::int64_t ensure_experiment(std::string_view name);
+
+  // Creates the run (or attaches to start.existing_run_id) as RUNNING with
+  // time_started, and appends the change to the status history. Throws
+  // sqltrack::Error when the run to attach to is missing or already ended.
+  RunIds start_run(const RunStart& start);
+
+  // Writes a status change unless the run already has a terminal status
+  // (terminal states are written once). Returns whether it was written; the
+  // history row is appended only then.
+  bool set_status(std::int64_t run_id, RunStatus status, std::string_view detail,
+                  Clock::time_point time = Clock::now());
+
+  // A history row that does not change the status (e.g. Slurm's time-limit warning).
+  void add_history(std::int64_t run_id, RunStatus status, std::string_view detail,
+                   Clock::time_point time = Clock::now());
+
+  void heartbeat(std::int64_t run_id, Clock::time_point time = Clock::now());
+
+  // The final status (subject to the write-once rule) and the facts of the end,
+  // which are written in any case.
+  bool finish_run(std::int64_t run_id, RunStatus status, std::string_view detail,
+                  const RunEnd& end);
+
+ private:
+  // set_status inside a transaction the caller holds.
+  bool write_status(std::int64_t run_id, RunStatus status, std::string_view detail,
+                    Clock::time_point time);
+
+  db::Database& db_;
+};
+
+}  // namespace sqltrack

@@ -1,0 +1,98 @@
+#include "sqltrack/timestamp.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace sqltrack {
+
+std::string format_timestamp(std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  auto micros = duration_cast<microseconds>(time.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  long fraction = static_cast<long>(micros % 1000000);
+  if (fraction < 0) {
+    fraction += 1000000;
+    --seconds;
+  }
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[80];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00:00",
+                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                utc.tm_sec, fraction);
+  return buffer;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text) {
+  auto number = [&](std::size_t pos, std::size_t len) -> std::optional<int> {
+    if (pos + len > text.size()) return std::nullopt;
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, value);
+    if (ec != std::errc() || end != text.data() + pos + len) return std::nullopt;
+    return value;
+  };
+  auto year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  auto hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  std::tm utc{};
+  utc.tm_year = *year - 1900;
+  utc.tm_mon = *month - 1;
+  utc.tm_mday = *day;
+  utc.tm_hour = *hour;
+  utc.tm_min = *minute;
+  utc.tm_sec = *second;
+  std::time_t seconds = timegm(&utc);
+  std::size_t pos = 19;
+  long micros = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    long scale = 100000;
+    ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      micros += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+  }
+  long offset = 0;
+  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos] == '-' ? -1 : 1;
+    auto hours = number(pos + 1, 2);
+    if (!hours) return std::nullopt;
+    // "+00", "+0130" and "+01:30" are all in use.
+    std::size_t minutes_at = pos + 3 < text.size() && text[pos + 3] == ':' ? pos + 4 : pos + 3;
+    int minutes = number(minutes_at, 2).value_or(0);
+    offset = sign * (*hours * 3600L + minutes * 60L);
+  }
+  using namespace std::chrono;
+  return system_clock::time_point(std::chrono::seconds(seconds - offset)) + microseconds(micros);
+}
+
+std::string format_age(std::chrono::system_clock::duration age) {
+  using namespace std::chrono;
+  auto s = duration_cast<seconds>(age).count();
+  if (s < 0) s = 0;
+  if (s < 120) return std::to_string(s) + " s ago";
+  if (s < 7200) return std::to_string(s / 60) + " min ago";
+  if (s < 172800) return std::to_string(s / 3600) + " h ago";
+  return std::to_string(s / 86400) + " d ago";
+}
+
+std::string format_duration(std::chrono::system_clock::duration duration) {
+  using namespace std::chrono;
+  auto s = duration_cast<seconds>(duration).count();
+  if (s < 0) s = 0;
+  char buffer[80];
+  long days = static_cast<long>(s / 86400);
+  long rest = static_cast<long>(s % 86400);
+  if (days > 0) {
+    std::snprintf(buffer, sizeof buffer, "%ldd %02ld:%02ld:%02ld", days, rest / 3600,
+                  rest % 3600 / 60, rest % 60);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", rest / 3600, rest % 3600 / 60,
+                  rest % 60);
+  }
+  return buffer;
+}
+
+}  // namespace sqltrack

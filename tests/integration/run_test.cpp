@@ -1,0 +1,315 @@
+// sqltrack-run end to end: real processes, real signals, real databases.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "sqltrack/timestamp.hpp"
+#include "support/test_support.hpp"
+
+namespace sqltrack {
+namespace {
+
+using test::CommandResult;
+using test::EngineDatabase;
+
+class RunTest : public ::testing::TestWithParam<db::Engine> {
+ protected:
+  std::vector<std::string> wrapper_argv(std::vector<std::string> flags,
+                                        std::vector<std::string> command) const {
+    std::vector<std::string> argv{SQLTRACK_RUN_BIN};
+    auto connection = db_.cli_flags();
+    argv.insert(argv.end(), connection.begin(), connection.end());
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  }
+
+  CommandResult wrap(std::vector<std::string> flags, std::vector<std::string> command,
+                     std::map<std::string, std::optional<std::string>> env = {}) const {
+    test::CommandOptions options;
+    options.cwd = db_.cwd();
+    options.env = std::move(env);
+    return test::run_command(wrapper_argv(std::move(flags), std::move(command)), options);
+  }
+
+  CommandResult status(std::vector<std::string> args) const {
+    std::vector<std::string> argv{SQLTRACK_RUN_BIN, "status"};
+    auto connection = db_.cli_flags();
+    argv.insert(argv.end(), connection.begin(), connection.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    test::CommandOptions options;
+    options.cwd = db_.cwd();
+    return test::run_command(argv, options);
+  }
+
+  // One column of the newest run.
+  std::string last_run(const std::string& column) const {
+    auto conn = db_.connect();
+    auto result = conn->query("SELECT " + column + " FROM runs ORDER BY id DESC LIMIT 1", {});
+    if (result.empty()) return "<no run>";
+    return result.rows[0][0].value_or("<NULL>");
+  }
+
+  std::string scalar(const std::string& sql) const {
+    return db_.connect()->query(sql, {}).scalar().value_or("<NULL>");
+  }
+
+  EngineDatabase db_{GetParam()};
+};
+
+TEST_P(RunTest, ExitZeroIsCompleted) {
+  auto result = wrap({}, {"true"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(last_run("status"), "COMPLETED");
+  EXPECT_EQ(last_run("exit_code"), "0");
+  EXPECT_NE(last_run("time_ended"), "<NULL>");
+}
+
+TEST_P(RunTest, ExitThreeIsFailedWithCode) {
+  auto result = wrap({}, {"sh", "-c", "exit 3"});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_EQ(last_run("status"), "FAILED");
+  EXPECT_EQ(last_run("exit_code"), "3");
+}
+
+TEST_P(RunTest, SegfaultIsFailedWithSignal) {
+  auto result = wrap({}, {"sh", "-c", "kill -SEGV $$"});
+  EXPECT_EQ(result.exit_code, 139) << result.err;
+  EXPECT_EQ(last_run("status"), "FAILED");
+  EXPECT_EQ(last_run("signal"), "11");
+  EXPECT_EQ(last_run("exit_code"), "<NULL>");
+}
+
+TEST_P(RunTest, CommandNotFoundAndNotExecutable) {
+  auto missing = wrap({}, {"no-such-command-anywhere"});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_NE(missing.err.find("cannot run 'no-such-command-anywhere': command not found"),
+            std::string::npos)
+      << missing.err;
+  EXPECT_EQ(last_run("status"), "FAILED");
+  test::write_file(db_.cwd() / "script.sh", "#!/bin/sh\necho hi\n");  // mode 0644
+  auto not_executable = wrap({}, {"./script.sh"});
+  EXPECT_EQ(not_executable.exit_code, 126) << not_executable.err;
+  EXPECT_EQ(last_run("status"), "FAILED");
+}
+
+TEST_P(RunTest, ChildSeesRunIdsAndStdioPassesThrough) {
+  auto result = wrap({"-e", "ids"}, {"sh", "-c",
+                                     "echo run=$SQLTRACK_RUN_ID exp=$SQLTRACK_EXPERIMENT_ID; "
+                                     "echo to-stderr >&2; cat"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "run=" + last_run("id") + " exp=" + last_run("experiment_id") + "\n");
+  EXPECT_NE(result.err.find("to-stderr"), std::string::npos);
+}
+
+TEST_P(RunTest, ArgsAndEnvironmentRoundTripWithSecretsRedacted) {
+  std::vector<std::string> command{"true", "with space", "quote\"d", "it's",
+                                   "",     "ünïcødé ✓",  "--flag=1"};
+  auto result =
+      wrap({"-e", "roundtrip", "--tag", "lr=0.1", "--tag", "opt=adam", "--comment", "first try"},
+           command,
+           {{"FOO_PASSWORD", "hunter2"},
+            {"GITHUB_TOKEN", "ghp_secret"},
+            {"PLAIN_SETTING", "visible value"}});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto args = nlohmann::json::parse(last_run("args"));
+  EXPECT_EQ(args, nlohmann::json(command));
+  auto env = nlohmann::json::parse(last_run("env"));
+  EXPECT_EQ(env["FOO_PASSWORD"], "<redacted>");
+  EXPECT_EQ(env["GITHUB_TOKEN"], "<redacted>");
+  EXPECT_EQ(env["PLAIN_SETTING"], "visible value");
+  EXPECT_EQ(nlohmann::json::parse(last_run("tags")),
+            nlohmann::json({{"lr", "0.1"}, {"opt", "adam"}}));
+  EXPECT_EQ(last_run("comment"), "first try");
+  EXPECT_EQ(scalar("SELECT name FROM experiments"), "roundtrip");
+  EXPECT_EQ(last_run("hostname").empty(), false);
+  EXPECT_EQ(last_run("cwd"), std::filesystem::canonical(db_.cwd()).string());
+}
+
+TEST_P(RunTest, ExperimentNameDefaults) {
+  wrap({}, {"true"}, {{"SQLTRACK_EXPERIMENT", std::nullopt}, {"SLURM_JOB_NAME", std::nullopt}});
+  EXPECT_EQ(scalar("SELECT e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                   "ORDER BY r.id DESC LIMIT 1"),
+            "true");
+  wrap({}, {"true"}, {{"SQLTRACK_EXPERIMENT", "from-env"}, {"SLURM_JOB_NAME", "from-slurm"}});
+  EXPECT_EQ(scalar("SELECT e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                   "ORDER BY r.id DESC LIMIT 1"),
+            "from-env");
+  wrap({}, {"true"}, {{"SQLTRACK_EXPERIMENT", std::nullopt}, {"SLURM_JOB_NAME", "from-slurm"}});
+  EXPECT_EQ(scalar("SELECT e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                   "ORDER BY r.id DESC LIMIT 1"),
+            "from-slurm");
+}
+
+TEST_P(RunTest, SigtermReachesTrappingChildAndGrandchildThenCancelled) {
+  auto marker = db_.cwd() / "child-got-term";
+  auto grand_marker = db_.cwd() / "grandchild-got-term";
+  auto ready = db_.cwd() / "ready";
+  std::string script =
+      "trap 'echo term > " + grand_marker.string() + "; exit 0' TERM; sleep 1000 & wait";
+  std::string parent = "sh -c \"" + script +
+                       "\" & "
+                       "trap 'echo term > " +
+                       marker.string() +
+                       "; wait; exit 7' TERM; "
+                       "touch " +
+                       ready.string() + "; wait";
+  test::CommandOptions options;
+  options.cwd = db_.cwd();
+  test::BackgroundProcess wrapper(wrapper_argv({"-e", "sigterm"}, {"bash", "-c", parent}), options);
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(ready); }))
+      << "the child never started: " << wrapper.err();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // grandchild's trap in place
+  wrapper.signal(SIGTERM);
+  int code = wrapper.wait();
+  EXPECT_EQ(code, 7) << "expected the child's own exit code 7; stderr: " << wrapper.err();
+  EXPECT_TRUE(std::filesystem::exists(marker)) << "the child did not get SIGTERM";
+  EXPECT_TRUE(std::filesystem::exists(grand_marker)) << "the grandchild did not get SIGTERM";
+  EXPECT_EQ(last_run("status"), "CANCELLED");
+  EXPECT_EQ(last_run("exit_code"), "7");
+  EXPECT_EQ(scalar("SELECT count(*) FROM run_status_history WHERE detail LIKE 'SIGTERM%'"), "2");
+}
+
+TEST_P(RunTest, BackgroundGrandchildIsGoneWhenWrapperExits) {
+  auto pid_file = db_.cwd() / "grandchild.pid";
+  auto result = wrap({}, {"sh", "-c", "sleep 1000 & echo $! > " + pid_file.string() + "; exit 0"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  int pid = std::stoi(test::read_file(pid_file));
+  EXPECT_FALSE(test::process_alive(pid)) << "grandchild " << pid << " outlived the wrapper";
+  EXPECT_EQ(last_run("status"), "COMPLETED");
+}
+
+TEST_P(RunTest, SigkillOfWrapperKillsChild) {
+  auto pid_file = db_.cwd() / "child.pid";
+  test::CommandOptions options;
+  options.cwd = db_.cwd();
+  test::BackgroundProcess wrapper(
+      wrapper_argv({}, {"sh", "-c", "echo $$ > " + pid_file.string() + "; exec sleep 1000"}),
+      options);
+  ASSERT_TRUE(test::wait_until([&] {
+    return std::filesystem::exists(pid_file) && !test::read_file(pid_file).empty();
+  })) << wrapper.err();
+  int child = std::stoi(test::read_file(pid_file));
+  wrapper.signal(SIGKILL);
+  EXPECT_EQ(wrapper.wait(), 128 + SIGKILL);
+  EXPECT_TRUE(test::wait_until([&] { return !test::process_alive(child); }))
+      << "child " << child << " outlived a SIGKILLed wrapper";
+}
+
+TEST_P(RunTest, UnreachableDatabaseStillRunsTheCommand) {
+  auto result = test::run_command({SQLTRACK_RUN_BIN, "-a", "127.0.0.1:1", "-u", "nobody", "--",
+                                   "sh", "-c", "echo ran; exit 4"});
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_EQ(result.out, "ran\n");
+  EXPECT_NE(result.err.find("sqltrack-run: warning: cannot connect to PostgreSQL"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("the command runs, but this run is not recorded"), std::string::npos);
+}
+
+TEST_P(RunTest, BadFlagsAndEmptyCommandStartNothing) {
+  auto marker = db_.cwd() / "started";
+  auto bad_flag = wrap({"--no-such-flag"}, {"touch", marker.string()});
+  EXPECT_EQ(bad_flag.exit_code, 2) << bad_flag.err;
+  EXPECT_NE(bad_flag.err.find("sqltrack-run: error:"), std::string::npos) << bad_flag.err;
+  auto bad_tag = wrap({"--tag", "novalue"}, {"touch", marker.string()});
+  EXPECT_EQ(bad_tag.exit_code, 2) << bad_tag.err;
+  auto empty = wrap({}, {});
+  EXPECT_EQ(empty.exit_code, 2) << empty.err;
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "a bad invocation started the command";
+}
+
+TEST_P(RunTest, AttachesToExistingPendingRun) {
+  ASSERT_EQ(wrap({"-e", "queue"}, {"true"}).exit_code, 0);
+  auto conn = db_.connect();
+  conn->query("INSERT INTO runs (experiment_id, status) SELECT id, 'PENDING' FROM experiments", {});
+  std::string pending = scalar("SELECT max(id) FROM runs");
+  auto result = wrap({"--run-id", pending}, {"sh", "-c", "echo $SQLTRACK_RUN_ID"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, pending + "\n");
+  EXPECT_EQ(scalar("SELECT status FROM runs WHERE id = " + pending), "COMPLETED");
+  EXPECT_EQ(scalar("SELECT count(*) FROM runs"), "2");
+  // A run that already ended is not reopened: its status is written once.
+  auto again = wrap({"--run-id", pending}, {"sh", "-c", "exit 5"});
+  EXPECT_EQ(again.exit_code, 5);
+  EXPECT_NE(again.err.find("already ended COMPLETED"), std::string::npos) << again.err;
+  EXPECT_EQ(scalar("SELECT status FROM runs WHERE id = " + pending), "COMPLETED");
+}
+
+TEST_P(RunTest, ConcurrentWrappersCreateOneExperiment) {
+  constexpr int kWrappers = 100;
+  std::vector<std::unique_ptr<test::BackgroundProcess>> wrappers;
+  test::CommandOptions options;
+  options.cwd = db_.cwd();
+  for (int i = 0; i < kWrappers; ++i) {
+    wrappers.push_back(std::make_unique<test::BackgroundProcess>(
+        wrapper_argv({"-e", "brand-new"}, {"true"}), options));
+  }
+  int failures = 0;
+  std::string first_error;
+  for (auto& w : wrappers) {
+    int code = w->wait(std::chrono::seconds(120));
+    std::string err = w->err();
+    if (code != 0 || !err.empty()) {
+      ++failures;
+      if (first_error.empty()) first_error = "exit " + std::to_string(code) + ": " + err;
+    }
+  }
+  EXPECT_EQ(failures, 0) << first_error;
+  EXPECT_EQ(scalar("SELECT count(*) FROM experiments WHERE name = 'brand-new'"), "1");
+  EXPECT_EQ(scalar("SELECT count(*) FROM runs"), std::to_string(kWrappers));
+  EXPECT_EQ(scalar("SELECT count(*) FROM runs WHERE status = 'COMPLETED'"),
+            std::to_string(kWrappers));
+}
+
+TEST_P(RunTest, StatusShowsWhatTheDatabaseHolds) {
+  ASSERT_EQ(wrap({"-e", "alpha"}, {"true"}).exit_code, 0);
+  ASSERT_EQ(wrap({"-e", "beta"}, {"sh", "-c", "exit 2"}).exit_code, 2);
+  auto table = status({});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  auto lines = table.out;
+  EXPECT_EQ(lines.rfind("RUN", 0), 0u) << lines;
+  auto alpha = lines.find("alpha"), beta = lines.find("beta");
+  ASSERT_NE(alpha, std::string::npos) << lines;
+  ASSERT_NE(beta, std::string::npos) << lines;
+  EXPECT_LT(beta, alpha) << "newest first";
+  EXPECT_NE(lines.find("COMPLETED"), std::string::npos);
+  EXPECT_NE(lines.find("FAILED"), std::string::npos);
+
+  auto json = status({"--json", "-e", "beta"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto run = nlohmann::json::parse(json.out);
+  EXPECT_EQ(run["experiment"], "beta");
+  EXPECT_EQ(run["status"], "FAILED");
+  EXPECT_EQ(run["exit_code"], 2);
+  EXPECT_EQ(run["args"], nlohmann::json({"sh", "-c", "exit 2"}));
+  EXPECT_TRUE(run["env"].is_object());
+  EXPECT_EQ(run["id"].get<long long>(), std::stoll(last_run("id")));
+
+  auto by_id = status({"--json", last_run("id")});
+  EXPECT_EQ(std::count(by_id.out.begin(), by_id.out.end(), '\n'), 1) << by_id.out;
+}
+
+TEST_P(RunTest, StatusMarksStaleRunningRun) {
+  ASSERT_EQ(wrap({"-e", "stale"}, {"true"}).exit_code, 0);
+  auto conn = db_.connect();
+  // A wrapper that died without a word: RUNNING, last heartbeat an hour ago.
+  std::string hour_ago = format_timestamp(std::chrono::system_clock::now() - std::chrono::hours(1));
+  const std::array<db::Value, 1> params{hour_ago};
+  conn->query("UPDATE runs SET status = 'RUNNING', time_updated = $1, heartbeat_seconds = 30",
+              params);
+  auto table = status({});
+  EXPECT_NE(table.out.find("RUNNING (stale)"), std::string::npos) << table.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, RunTest,
+                         ::testing::Values(db::Engine::sqlite, db::Engine::postgres),
+                         test::EngineParamName());
+
+}  // namespace
+}  // namespace sqltrack
