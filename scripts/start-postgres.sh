@@ -8,6 +8,10 @@ set -euo pipefail
 
 dir=${1:-${SQLTRACK_PG_DIR:-/tmp/sqltrack-pg}}
 port=${SQLTRACK_TEST_PGPORT:-54329}
+# Another server (a developer's, another checkout's) may hold the port: take the next free one.
+if [ -z "${SQLTRACK_TEST_PGPORT:-}" ] && [ ! -f "$dir/data/postmaster.pid" ]; then
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+fi
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bindir/pg_ctl" ] || { echo "start-postgres: PostgreSQL server not installed (run scripts/install-deps.sh)" >&2; exit 1; }
 

@@ -44,9 +44,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-eval "$(scripts/start-postgres.sh "$work/pg" | tail -1)"
+# Separate steps, so that a server that fails to start stops the script (set -e).
+pg_env=$(scripts/start-postgres.sh "$work/pg")
+eval "$(tail -1 <<<"$pg_env")"
 if [ $slurm -eq 1 ] && [ -x scripts/start-slurm.sh ]; then
-  eval "$(scripts/start-slurm.sh "$work/slurm" | tail -1)"
+  slurm_env=$(scripts/start-slurm.sh "$work/slurm")
+  eval "$(tail -1 <<<"$slurm_env")"
 else
   label=${label:-"unit|integration"}
 fi
