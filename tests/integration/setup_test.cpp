@@ -77,7 +77,10 @@ TEST_P(SetupTest, UserMigrationsApplyOnceAndChangedScriptIsRefused) {
   auto second = sqltrack_cli(db_, {"setup", "v001.sql", "v002.sql"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.out.find("nothing to do"), std::string::npos) << second.out;
-  EXPECT_EQ(single(*conn, "SELECT count(*) FROM applied_migrations"), "3");
+  EXPECT_EQ(
+      single(*conn,
+             "SELECT count(*) FROM applied_migrations WHERE name IN ('v001.sql', 'v002.sql')"),
+      "2");
 
   write_file(db_.cwd() / "v001.sql",
              "ALTER TABLE metrics ADD COLUMN train_loss2 DOUBLE PRECISION;\n");
