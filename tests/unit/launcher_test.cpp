@@ -240,12 +240,8 @@ LaunchOptions sleeper(const fs::path& pid_file) {
   return options;
 }
 
-// Runs a launcher on a fresh io_context (after `setup` registered the
-// caller's own work on it) and reports the outcome; returns the wrapper's code.
-int run_launcher(LaunchOptions options, Report& report,
-                 const std::function<void(boost::asio::io_context&)>& setup = {}) {
-  boost::asio::io_context io;
-  if (setup) setup(io);
+// Runs a launcher on `io` and reports the outcome; returns the wrapper's code.
+int run_launcher(boost::asio::io_context& io, LaunchOptions options, Report& report) {
   int exit_calls = 0;
   auto on_child_exit = options.on_child_exit;
   options.on_child_exit = [&](const ChildOutcome& outcome) {
@@ -259,6 +255,11 @@ int run_launcher(LaunchOptions options, Report& report,
   report["on_child_exit_calls"] = std::to_string(exit_calls);
   report["pid_after_run"] = std::to_string(launcher.pid());
   return outcome.wrapper_exit_code();
+}
+
+int run_launcher(LaunchOptions options, Report& report) {
+  boost::asio::io_context io;
+  return run_launcher(io, std::move(options), report);
 }
 
 // ---------------------------------------------------------------------------
@@ -718,21 +719,19 @@ TEST(LauncherSpawn, ResourceUsageOfACpuBurningChild) {
 
 TEST(LauncherLoop, ForeignTimerKeepsTickingAndDoesNotHoldRun) {
   Forked wrapper([&](Report& report) {
+    boost::asio::io_context io;
+    boost::asio::steady_timer heartbeat(io);
     int ticks = 0;
-    std::unique_ptr<boost::asio::steady_timer> heartbeat;
-    std::function<void()> tick;
-    int code = run_launcher(shell("sleep 0.3; exit 6"), report, [&](boost::asio::io_context& io) {
-      heartbeat = std::make_unique<boost::asio::steady_timer>(io);
-      tick = [&] {
-        heartbeat->expires_after(10ms);
-        heartbeat->async_wait([&](const boost::system::error_code& ec) {
-          if (ec) return;
-          ++ticks;
-          tick();  // never cancelled: run() must return anyway
-        });
-      };
-      tick();
-    });
+    std::function<void()> tick = [&] {
+      heartbeat.expires_after(10ms);
+      heartbeat.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        ++ticks;
+        tick();  // never cancelled: run() must return anyway
+      });
+    };
+    tick();
+    int code = run_launcher(io, shell("sleep 0.3; exit 6"), report);
     report["ticks"] = std::to_string(ticks);
     return code;
   });
@@ -742,11 +741,10 @@ TEST(LauncherLoop, ForeignTimerKeepsTickingAndDoesNotHoldRun) {
 
 TEST(LauncherLoop, IoStopFromAHandlerDoesNotEndRunEarly) {
   Forked wrapper([&](Report& report) {
-    std::unique_ptr<boost::asio::steady_timer> timer;
-    return run_launcher(shell("sleep 0.3; exit 4"), report, [&](boost::asio::io_context& io) {
-      timer = std::make_unique<boost::asio::steady_timer>(io, 10ms);
-      timer->async_wait([&io](const boost::system::error_code&) { io.stop(); });
-    });
+    boost::asio::io_context io;
+    boost::asio::steady_timer timer(io, 10ms);
+    timer.async_wait([&io](const boost::system::error_code&) { io.stop(); });
+    return run_launcher(io, shell("sleep 0.3; exit 4"), report);
   });
   EXPECT_EQ(wrapper.wait(), 4);
 }

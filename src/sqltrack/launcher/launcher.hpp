@@ -64,8 +64,9 @@ struct LaunchOptions {
   // other descriptor is closed in the child. The wrapper keeps its copies
   // (close the write end of a pipe in on_start to see EOF when the child exits).
   std::vector<std::pair<int, int>> inherit_fds;
-  // After the child exits, processes left in its group get SIGTERM, then
-  // SIGKILL once this has passed.
+  // After the child exits, what is left of the job (its process group,
+  // orphans reparented to the wrapper) gets SIGTERM, then SIGKILL once this
+  // has passed.
   std::chrono::milliseconds kill_grace{5000};
   // When stdin is the wrapper's controlling terminal and the wrapper is in
   // the foreground, hand the terminal to the child's group while it runs (so
