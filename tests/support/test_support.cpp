@@ -1,5 +1,7 @@
 #include "support/test_support.hpp"
 
+#include "sqltrack/environment.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -11,8 +13,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace sqltrack::test {
 
@@ -42,6 +42,32 @@ void drain(int fd, std::string& into, bool& open) {
   }
 }
 
+// argv and envp for execvpe, with the strings they point into.
+struct ExecArguments {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argp;
+  std::vector<char*> envp;
+};
+
+// This process's environment with options.env applied on top.
+ExecArguments exec_arguments(const std::vector<std::string>& argv, const CommandOptions& options) {
+  Environment env = current_environment();
+  for (const auto& [key, value] : options.env) {
+    if (value) {
+      env[key] = *value;
+    } else {
+      env.erase(key);
+    }
+  }
+  ExecArguments exec{argv, to_entries(env), {}, {}};
+  for (auto& arg : exec.args) exec.argp.push_back(arg.data());
+  exec.argp.push_back(nullptr);
+  for (auto& entry : exec.env) exec.envp.push_back(entry.data());
+  exec.envp.push_back(nullptr);
+  return exec;
+}
+
 }  // namespace
 
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
@@ -50,28 +76,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
       pipe2(in_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  for (const auto& [key, value] : options.env) {
-    if (value) {
-      env[key] = *value;
-    } else {
-      env.erase(key);
-    }
-  }
-  std::vector<std::string> env_strings;
-  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& s : args) argp.push_back(s.data());
-  argp.push_back(nullptr);
+  ExecArguments exec = exec_arguments(argv, options);
 
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -80,7 +85,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     if (options.cwd && chdir(options.cwd->c_str()) != 0) _exit(126);
-    execvpe(argp[0], argp.data(), envp.data());
+    execvpe(exec.argp[0], exec.argp.data(), exec.envp.data());
     _exit(errno == ENOENT ? 127 : 126);
   }
   close(in_pipe[0]);
@@ -232,28 +237,7 @@ namespace sqltrack::test {
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
                                      const CommandOptions& options) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  for (const auto& [key, value] : options.env) {
-    if (value) {
-      env[key] = *value;
-    } else {
-      env.erase(key);
-    }
-  }
-  std::vector<std::string> env_strings;
-  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& s : args) argp.push_back(s.data());
-  argp.push_back(nullptr);
+  ExecArguments exec = exec_arguments(argv, options);
   std::string out_path = (dir_.path() / "out").string();
   std::string err_path = (dir_.path() / "err").string();
   pid_ = fork();
@@ -271,7 +255,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (options.cwd && chdir(options.cwd->c_str()) != 0) _exit(126);
-    execvpe(argp[0], argp.data(), envp.data());
+    execvpe(exec.argp[0], exec.argp.data(), exec.envp.data());
     _exit(127);
   }
 }
