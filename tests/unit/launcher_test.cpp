@@ -630,6 +630,14 @@ TEST(LauncherSpawn, InheritedDescriptorsAreMappedAndNothingElseLeaks) {
     int b[2];
     int c[2];
     if (::pipe(a) != 0 || ::pipe(b) != 0 || ::pipe(c) != 0) return 98;
+    // Descriptors the test harness left open would put a pipe on fd 10 or
+    // 20; move all ends above both so the fixed numbers are never ours.
+    for (int* end : {&a[0], &a[1], &b[0], &b[1], &c[0], &c[1]}) {
+      int high = ::fcntl(*end, F_DUPFD, 200);
+      if (high < 0) return 97;
+      ::close(*end);
+      *end = high;
+    }
     int stray = ::open("/dev/null", O_RDONLY);
     ::dup2(stray, 10);
     std::string script = "printf A >&" + std::to_string(b[1]) + "; printf B >&" +
