@@ -122,7 +122,13 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
       "run-id", po::value<std::int64_t>(), "attach to this existing run instead of creating one")(
       "comment", po::value<std::string>(), "a comment stored with the run")(
       "tag", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE, repeatable")(
-      "heartbeat", po::value<double>()->default_value(30), "seconds between heartbeats");
+      "heartbeat", po::value<double>()->default_value(30), "seconds between heartbeats")(
+      "metrics-file", po::value<std::string>(),
+      "also read metric lines the command appends to this file")(
+      "metrics-fd", po::value<int>(),
+      "also give the command a pipe for metric lines on this descriptor ($SQLTRACK_METRICS_FD)")(
+      "no-metrics", "do not ingest metrics ($SQLTRACK_METRICS is /dev/null)")(
+      "add-columns", "add unknown metric keys as new columns of metrics");
   po::options_description all;
   all.add(options).add(cli::connection_options());
   po::variables_map vm;
@@ -150,6 +156,13 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
   wrap.heartbeat_seconds = vm["heartbeat"].as<double>();
   if (!(wrap.heartbeat_seconds > 0))
     throw UsageError("--heartbeat must be a positive number of seconds");
+  if (vm.count("metrics-file")) wrap.metrics_file = vm["metrics-file"].as<std::string>();
+  if (vm.count("metrics-fd")) wrap.metrics_fd = vm["metrics-fd"].as<int>();
+  wrap.metrics = vm.count("no-metrics") == 0;
+  wrap.add_columns = vm.count("add-columns") > 0;
+  if (!wrap.metrics && (wrap.metrics_file || wrap.metrics_fd)) {
+    throw UsageError("--no-metrics cannot be combined with --metrics-file or --metrics-fd");
+  }
   Environment env = current_environment();
   Settings settings = resolve_settings(cli::connection_flags(vm), env);
   return run_wrapped(wrap, settings, env);

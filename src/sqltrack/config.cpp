@@ -24,6 +24,10 @@ const std::set<std::string, std::less<>> kOwnKeys = {
     "path",          // SQLite database file
     "env_redact",    // extra patterns of environment names whose values are redacted
     "busy_timeout",  // SQLite: seconds a writer waits for a lock
+    "add_columns",     // true: unknown metric keys become new columns
+    "flush_interval",  // seconds between metric writes at the latest
+    "batch_rows",      // metric rows per statement (250)
+    "reject_dir",      // where rejected metric lines are kept
 };
 
 // Other spellings accepted for compatibility with sqltrack 0.1.3 configs.
@@ -269,7 +273,8 @@ Settings resolve_settings(const CommandLineSettings& flags, const Environment& e
     if (!is_known_setting(key)) {
       throw ConfigError("unknown setting '" + raw_key + "' (" + setting.source +
                         "): expected a libpq keyword or one of engine, schema, path, "
-                        "env_redact, busy_timeout");
+                        "env_redact, busy_timeout, add_columns, flush_interval, batch_rows, "
+                        "reject_dir");
     }
     settings.values[key] = std::move(setting);
   };

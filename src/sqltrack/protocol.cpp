@@ -383,13 +383,16 @@ class PairParser {
           case 'n':
             text += '\n';
             break;
+          case 'r':
+            text += '\r';
+            break;
           case 't':
             text += '\t';
             break;
           default:
             return builder_.fail("value for " + quoted_key(key) + " has an unknown escape \\" +
                                      excerpt(line_.substr(pos_ + 1, 1)) +
-                                     " (known: \\\" \\\\ \\n \\t)",
+                                     " (known: \\\" \\\\ \\n \\r \\t)",
                                  pos_ + 1);
         }
         pos_ += 2;
@@ -531,6 +534,16 @@ class JsonMetricHandler {
   bool string(json::string_t& value) {
     if (value.find('\0') != std::string::npos) {
       return builder_.fail("value for " + quoted_key(key_) + " contains a NUL character", column());
+    }
+    // The same strings as key=value lines can carry, so every stored row can be written back
+    // as a line (spill and reject files).
+    for (const char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 && c != '\n' && c != '\r' && c != '\t') {
+        return builder_.fail("value for " + quoted_key(key_) + " contains the control byte " +
+                                 hex_byte(byte) + " (only \\n, \\r and \\t are allowed)",
+                             column());
+      }
     }
     if (looks_like_timestamp(value)) {
       if (auto timestamp = normalize_metric_timestamp(value)) {

@@ -23,8 +23,9 @@
 //   out-of-range field is an error (quote it to store it as text). Kept as text,
 //   normalised to YYYY-MM-DDTHH:MM:SS[.f][Z|+HH:MM], which both PostgreSQL and
 //   SQLite read; without an offset it is a local time.
-// * quoted-string: "..." with the escapes \" \\ \n \t and no others; valid
+// * quoted-string: "..." with the escapes \" \\ \n \r \t and no others; valid
 //   UTF-8; no raw control bytes other than tab. A quoted timestamp stays text.
+//   JSON strings may hold no control characters other than \n, \r and \t.
 //
 // `step` must be a non-negative integer and `progress` a finite number (an
 // integer is taken as a double); they form the row's primary key, so NaN and

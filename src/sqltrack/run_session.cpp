@@ -3,7 +3,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +16,9 @@
 #include "sqltrack/capture.hpp"
 #include "sqltrack/error.hpp"
 #include "sqltrack/launcher/launcher.hpp"
+#include "sqltrack/metric_format.hpp"
+#include "sqltrack/metric_sources.hpp"
+#include "sqltrack/run_writer.hpp"
 #include "sqltrack/run_outcome.hpp"
 #include "sqltrack/schema.hpp"
 #include "sqltrack/slurm_env.hpp"
@@ -66,8 +73,10 @@ RunStart describe_start(const WrapOptions& options, const Settings& settings,
   return start;
 }
 
-// The database side of a run. Every method swallows database trouble after
-// one warning: from then on the run is not recorded, but the command goes on.
+// The database side of a run. Every write swallows database trouble after one
+// warning: from then on the run is not recorded, but the command goes on. Once
+// the command runs, writes go through the RunWriter's thread, which then owns
+// the connection.
 class RunRecorder {
  public:
   RunRecorder(const Settings& settings, const RunStart& start) {
@@ -82,28 +91,97 @@ class RunRecorder {
     }
   }
 
-  std::optional<RunIds> ids() const { return store_ ? std::optional(ids_) : std::nullopt; }
+  std::optional<RunIds> ids() const {
+    return failed_ ? std::nullopt : std::optional(ids_);
+  }
+  db::Database* database() const { return failed_ ? nullptr : db_.get(); }
+
+  // While set, writes are posted to the writer's thread instead of run here.
+  void route_through(RunWriter* writer) { writer_ = writer; }
 
   template <class Write>
   void write(Write&& write_fn) {
-    if (!store_) return;
-    try {
-      write_fn(*store_, ids_.run_id);
-    } catch (const Error& e) {
-      fail(e);
+    if (failed_) return;
+    auto guarded = [this, write_fn = std::forward<Write>(write_fn)]() {
+      if (failed_) return;
+      try {
+        write_fn(*store_, ids_.run_id);
+      } catch (const Error& e) {
+        fail(e);
+      }
+    };
+    if (writer_) {
+      writer_->post(std::move(guarded));
+    } else {
+      guarded();
     }
   }
 
- private:
   void fail(const Error& e) {
     warn(std::string(e.what()) + "; the command runs, but this run is not recorded");
-    store_.reset();
+    failed_ = true;
   }
 
+ private:
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<RunStore> store_;
   RunIds ids_;
+  RunWriter* writer_ = nullptr;
+  std::atomic<bool> failed_ = false;
 };
+
+// The private directory that holds the FIFO and the spill file; removed at exit.
+class PrivateDirectory {
+ public:
+  PrivateDirectory() {
+    std::error_code ec;
+    std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    std::string pattern = (base / "sqltrack-run.XXXXXX").string();
+    // mkdtemp creates it with mode 0700: only the job's user can open the FIFO.
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~PrivateDirectory() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  PrivateDirectory(const PrivateDirectory&) = delete;
+  PrivateDirectory& operator=(const PrivateDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct IngestSettings {
+  MetricWriteOptions write;
+  std::filesystem::path reject_dir;
+};
+
+// Read and checked before anything starts, so a bad value is an error, not a surprise later.
+IngestSettings ingest_settings(const WrapOptions& options, const Settings& settings) {
+  IngestSettings ingest;
+  ingest.write.add_columns = options.add_columns || settings.get_bool("add_columns", false);
+  double flush = settings.get_number("flush_interval", 0.1);
+  if (!(flush > 0 && flush <= 3600)) {
+    throw ConfigError("setting 'flush_interval' must be between 0 and 3600 seconds");
+  }
+  ingest.write.flush_interval = std::chrono::milliseconds(std::max<long>(1, std::lround(flush * 1000)));
+  double rows = settings.get_number("batch_rows", 250);
+  if (!(rows >= 1 && rows <= 100000)) {
+    throw ConfigError("setting 'batch_rows' must be between 1 and 100000");
+  }
+  ingest.write.batch_rows = static_cast<std::size_t>(rows);
+  if (auto dir = settings.get("reject_dir"); dir && !dir->empty()) {
+    ingest.reject_dir = *dir;
+  } else if (settings.engine == db::Engine::sqlite) {
+    // Next to the database, where its user looks.
+    ingest.reject_dir = std::filesystem::absolute(settings.sqlite_path()).parent_path();
+  } else {
+    ingest.reject_dir = std::filesystem::current_path();
+  }
+  return ingest;
+}
 
 }  // namespace
 
@@ -116,6 +194,10 @@ std::string experiment_name(const WrapOptions& options, const Environment& env) 
 
 int run_wrapped(const WrapOptions& options, const Settings& settings, const Environment& env) {
   if (options.command.empty()) throw UsageError("no command given after --");
+  if (options.metrics_fd && *options.metrics_fd < 3) {
+    throw UsageError("--metrics-fd must be 3 or more (0, 1 and 2 are the command's own)");
+  }
+  IngestSettings ingest = ingest_settings(options, settings);
   RunStart start = describe_start(options, settings, env);
   RunRecorder recorder(settings, start);
 
@@ -127,6 +209,62 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
   child_env["SQLTRACK_EXPERIMENT"] = start.experiment;
 
   boost::asio::io_context io;
+  PrivateDirectory private_dir;
+  auto ids = recorder.ids();
+  RejectLog rejects(ingest.reject_dir /
+                    ("sqltrack-run-" +
+                     (ids ? std::to_string(ids->run_id) : "pid" + std::to_string(::getpid())) +
+                     ".rejects"));
+  std::unique_ptr<MetricReader> reader;
+  std::unique_ptr<RunWriter> writer;
+  auto describe_origin = [&](LineOrigin origin) {
+    return reader->source_name(origin.source) + " line " + std::to_string(origin.line);
+  };
+  if (options.metrics && ids) {
+    try {
+      ingest.write.spill_path = private_dir.path() / "spill";
+      writer = std::make_unique<RunWriter>(*recorder.database(), ids->run_id,
+                                           MetricColumns::load(*recorder.database()),
+                                           ingest.write, rejects, describe_origin);
+    } catch (const Error& e) {
+      recorder.fail(e);
+    }
+  }
+  reader = std::make_unique<MetricReader>(
+      [&](PendingMetricRow row) {
+        if (writer) {
+          writer->add(std::move(row));
+        } else {
+          rejects.keep(describe_origin(row.origin), "not stored: the run is not recorded",
+                       format_metric_row(row.row));
+        }
+      },
+      [&](LineOrigin origin, std::string_view reason, std::string_view line) {
+        rejects.reject(describe_origin(origin), reason, line);
+      });
+  MetricSources sources(io, *reader);
+
+  launcher::LaunchOptions launch;
+  child_env["SQLTRACK_METRICS"] = "/dev/null";  // --no-metrics: writes go nowhere, scripts work
+  if (options.metrics) {
+    try {
+      if (private_dir.path().empty()) throw Error("cannot create a private temporary directory");
+      child_env["SQLTRACK_METRICS"] =
+          sources.open_fifo(private_dir.path(), "metrics", "SQLTRACK_METRICS").string();
+      if (options.metrics_fd) {
+        int write_end = sources.open_pipe("fd " + std::to_string(*options.metrics_fd));
+        launch.inherit_fds.emplace_back(write_end, *options.metrics_fd);
+        child_env["SQLTRACK_METRICS_FD"] = std::to_string(*options.metrics_fd);
+      }
+      if (options.metrics_file) {
+        sources.follow_file(*options.metrics_file, ingest.write.flush_interval,
+                            *options.metrics_file);
+      }
+    } catch (const Error& e) {
+      warn(std::string(e.what()) + "; the command runs without metrics ingestion");
+    }
+  }
+
   boost::asio::steady_timer heartbeat(io);
   auto heartbeat_period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(options.heartbeat_seconds));
@@ -139,16 +277,23 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     });
   };
 
-  launcher::LaunchOptions launch;
   launch.argv = options.command;
   launch.environment = to_entries(child_env);
-  launch.on_start = [&](pid_t) { schedule_heartbeat(); };
+  launch.on_start = [&](pid_t) {
+    sources.close_child_ends();
+    if (writer) {
+      // From here on the writer's thread owns the connection.
+      writer->start();
+      recorder.route_through(writer.get());
+    }
+    schedule_heartbeat();
+  };
   launch.on_signal = [&](int signal) {
     if (signal != SIGINT && signal != SIGTERM && signal != SIGHUP) return;
     // Outside Slurm the final status waits for the command's exit; the history
     // shows when the request to stop came.
     std::string detail = std::string("SIG") + sigabbrev_np(signal) + " received and forwarded";
-    recorder.write([&](RunStore& store, std::int64_t run_id) {
+    recorder.write([detail](RunStore& store, std::int64_t run_id) {
       store.add_history(run_id, RunStatus::RUNNING, detail);
       store.heartbeat(run_id);
     });
@@ -161,6 +306,11 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     std::cerr << "sqltrack-run: error: cannot run '" << options.command[0]
               << "': " << outcome.summary() << '\n';
   }
+
+  // Every line the job wrote is read and stored before the final status says it ended.
+  sources.drain();
+  if (writer) writer->finish();
+  recorder.route_through(nullptr);
 
   FinalStatus status = final_status(outcome);
   RunEnd end;
@@ -175,6 +325,7 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
   recorder.write([&](RunStore& store, std::int64_t run_id) {
     store.finish_run(run_id, status.status, status.detail, end);
   });
+  rejects.print_summary();
   return outcome.wrapper_exit_code();
 }
 

@@ -21,6 +21,12 @@ struct WrapOptions {
   std::optional<std::string> comment;
   std::vector<std::pair<std::string, std::string>> tags;
   double heartbeat_seconds = 30;
+  // Metrics: the FIFO in SQLTRACK_METRICS unless `metrics` is off; a file to follow and a
+  // pipe on a descriptor of the job's choosing come in addition.
+  bool metrics = true;
+  std::optional<std::string> metrics_file;
+  std::optional<int> metrics_fd;
+  bool add_columns = false;  // or the setting add_columns
 };
 
 // The experiment name: -e, else SQLTRACK_EXPERIMENT, else SLURM_JOB_NAME,

@@ -110,7 +110,8 @@ TEST(ConfigErrors, UnknownKeyInFileNamesFileAndLine) {
   } catch (const ConfigError& e) {
     EXPECT_STREQ(e.what(),
                  "unknown setting 'hots' (config file './sqltrack.conf' line 2): expected a "
-                 "libpq keyword or one of engine, schema, path, env_redact, busy_timeout");
+                 "libpq keyword or one of engine, schema, path, env_redact, busy_timeout, "
+                 "add_columns, flush_interval, batch_rows, reject_dir");
   }
 }
 

@@ -1,0 +1,45 @@
+#pragma once
+// Rows between the reader (event loop) and the writer thread. Bounded memory: past
+// `memory_rows`, rows go to a spill file and come back in order when the writer catches up,
+// so a slow database costs disk, not RAM, and never blocks the job's writes.
+
+#include <cstddef>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "sqltrack/metric_reader.hpp"
+
+namespace sqltrack {
+
+class MetricQueue {
+ public:
+  MetricQueue(std::size_t memory_rows, std::filesystem::path spill_path);
+  ~MetricQueue();
+  MetricQueue(const MetricQueue&) = delete;
+  MetricQueue& operator=(const MetricQueue&) = delete;
+
+  // Returns the number of rows waiting after this one.
+  std::size_t push(PendingMetricRow row);
+  // Up to `max` of the oldest rows, in the order pushed.
+  std::vector<PendingMetricRow> take(std::size_t max);
+  std::size_t size() const;
+  std::size_t spilled() const;  // rows in the spill file now
+
+ private:
+  void spill(const PendingMetricRow& row);
+  void read_spilled(std::size_t max, std::vector<PendingMetricRow>& out);
+
+  mutable std::mutex mutex_;
+  std::size_t memory_rows_;
+  std::filesystem::path spill_path_;
+  std::deque<PendingMetricRow> memory_;
+  std::FILE* spill_ = nullptr;   // opened "w+" on the first spill
+  long read_offset_ = 0;
+  std::size_t spilled_ = 0;
+  bool spill_failed_ = false;
+};
+
+}  // namespace sqltrack

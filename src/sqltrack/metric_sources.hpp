@@ -1,0 +1,85 @@
+#pragma once
+// Where a job writes its metric lines, read on the launcher's event loop: the FIFO named by
+// SQLTRACK_METRICS, a pipe on a descriptor of the job's choosing, and a file the job appends
+// to. Reading never blocks the loop, and after the command ends drain() takes what is left.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "sqltrack/metric_reader.hpp"
+
+namespace sqltrack {
+
+class MetricSources {
+ public:
+  MetricSources(boost::asio::io_context& io, MetricReader& reader) : io_(io), reader_(reader) {}
+  ~MetricSources();
+  MetricSources(const MetricSources&) = delete;
+  MetricSources& operator=(const MetricSources&) = delete;
+
+  // Creates a FIFO `name` in `dir` (a private directory the caller made) and reads it. The
+  // wrapper holds it open for reading and writing, so writers never block on open and the
+  // reader never sees end-of-file between one writer and the next. Throws Error.
+  std::filesystem::path open_fifo(const std::filesystem::path& dir, const std::string& name,
+                                  const std::string& source_name);
+
+  // A pipe for the child: returns the wrapper's copy of the write end, to be passed as the
+  // child's descriptor (LaunchOptions::inherit_fds). Call close_child_ends() once the child
+  // runs, so the pipe ends when the job's last writer closes it. Throws Error.
+  int open_pipe(const std::string& source_name);
+  void close_child_ends();
+
+  // Reads `path` as the job appends to it: it may not exist yet; truncation starts over from
+  // its beginning, a new file under the same name (rotation) is read after the rest of the
+  // old one.
+  void follow_file(const std::filesystem::path& path, std::chrono::milliseconds poll_interval,
+                   const std::string& source_name);
+
+  // After the command and its process group are gone: reads everything still buffered in
+  // every source without waiting, ends each source's last line, and stops reading.
+  void drain();
+
+ private:
+  struct StreamSource {
+    std::uint32_t source;
+    boost::asio::posix::stream_descriptor stream;
+    std::array<char, 65536> buffer{};
+    bool ended = false;
+  };
+  struct FileSource {
+    std::uint32_t source;
+    std::filesystem::path path;
+    std::chrono::milliseconds interval;
+    boost::asio::steady_timer timer;
+    int fd = -1;
+    dev_t device = 0;
+    ino_t inode = 0;
+    off_t offset = 0;
+  };
+
+  void read_next(StreamSource& source);
+  void read_available(StreamSource& source);
+  void schedule_poll(FileSource& file);
+  void poll_file(FileSource& file);
+  void read_file_to_end(FileSource& file);
+
+  boost::asio::io_context& io_;
+  MetricReader& reader_;
+  std::vector<std::unique_ptr<StreamSource>> streams_;
+  std::vector<std::unique_ptr<FileSource>> files_;
+  std::vector<int> child_ends_;
+  std::vector<std::filesystem::path> fifos_;
+};
+
+}  // namespace sqltrack
