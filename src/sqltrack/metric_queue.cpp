@@ -2,9 +2,12 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <variant>
+
+#include <stdio.h>
 
 #include "sqltrack/metric_format.hpp"
 #include "sqltrack/protocol.hpp"
@@ -14,12 +17,14 @@ namespace sqltrack {
 MetricQueue::MetricQueue(std::size_t memory_rows, std::filesystem::path spill_path)
     : memory_rows_(memory_rows), spill_path_(std::move(spill_path)) {}
 
-MetricQueue::~MetricQueue() {
-  if (spill_) {
-    std::fclose(spill_);
-    std::error_code ignored;
-    std::filesystem::remove(spill_path_, ignored);
-  }
+MetricQueue::~MetricQueue() { close_spill(); }
+
+void MetricQueue::close_spill() {
+  if (!spill_) return;
+  std::fclose(spill_);
+  spill_ = nullptr;
+  std::error_code ignored;
+  std::filesystem::remove(spill_path_, ignored);
 }
 
 std::size_t MetricQueue::push(PendingMetricRow row) {
@@ -27,10 +32,14 @@ std::size_t MetricQueue::push(PendingMetricRow row) {
   // Once rows spill, later rows follow them into the file, so the order is kept.
   if ((spilled_ > 0 || memory_.size() >= memory_rows_) && !spill_failed_) {
     spill(row);
-    if (!spill_failed_) return memory_.size() + spilled_;
+    if (!spill_failed_) return memory_.size() + spilled_ + after_spill_.size();
   }
-  memory_.push_back(std::move(row));
-  return memory_.size() + spilled_;
+  if (spilled_ > 0) {
+    after_spill_.push_back(std::move(row));
+  } else {
+    memory_.push_back(std::move(row));
+  }
+  return memory_.size() + spilled_ + after_spill_.size();
 }
 
 void MetricQueue::spill(const PendingMetricRow& row) {
@@ -58,21 +67,36 @@ void MetricQueue::spill(const PendingMetricRow& row) {
 }
 
 void MetricQueue::read_spilled(std::size_t max, std::vector<PendingMetricRow>& out) {
-  if (std::fflush(spill_) != 0 || std::fseek(spill_, read_offset_, SEEK_SET) != 0) return;
-  std::string line;
+  if (!spill_ || std::fflush(spill_) != 0 || std::fseek(spill_, read_offset_, SEEK_SET) != 0) {
+    std::cerr << "sqltrack-run: warning: cannot read back the spill file " << spill_path_.string()
+              << ": " << std::strerror(errno) << "; " << spilled_ << " metric rows are lost\n";
+    spilled_ = 0;
+    close_spill();
+    return;
+  }
+  char* buffer = nullptr;
+  std::size_t capacity = 0;
   while (out.size() < max && spilled_ > 0) {
-    line.clear();
-    int c;
-    while ((c = std::fgetc(spill_)) != EOF && c != '\n') line += static_cast<char>(c);
-    if (c == EOF && line.empty()) break;
+    ssize_t length = ::getline(&buffer, &capacity, spill_);
+    if (length <= 0) {
+      std::cerr << "sqltrack-run: warning: the spill file " << spill_path_.string() << " ended early; "
+                << spilled_ << " metric rows are lost\n";
+      spilled_ = 0;
+      break;
+    }
+    std::string_view line(buffer, static_cast<std::size_t>(length));
+    if (line.back() == '\n') line.remove_suffix(1);
     --spilled_;
     // "<source> <line> step=... progress=... ...": written above, so it parses.
     PendingMetricRow row;
     const char* p = line.data();
     const char* end = line.data() + line.size();
     auto source = std::from_chars(p, end, row.origin.source);
+    if (source.ptr == end) continue;
     auto number = std::from_chars(source.ptr + 1, end, row.origin.line);
-    MetricParseResult parsed = parse_metric_line(std::string_view(number.ptr + 1, end));
+    if (number.ptr == end) continue;
+    MetricParseResult parsed =
+        parse_metric_line(std::string_view(number.ptr + 1, end), std::string::npos - 1);
     if (auto* metric = std::get_if<MetricLine>(&parsed)) {
       row.row.step = metric->step.value_or(0);
       row.row.progress = metric->progress.value_or(0.0);
@@ -80,11 +104,11 @@ void MetricQueue::read_spilled(std::size_t max, std::vector<PendingMetricRow>& o
       out.push_back(std::move(row));
     }
   }
+  std::free(buffer);
   read_offset_ = std::ftell(spill_);
   if (spilled_ == 0) {
     // All read back: start the file over so it does not grow for the whole run.
-    std::fclose(spill_);
-    spill_ = nullptr;
+    close_spill();
   }
 }
 
@@ -98,12 +122,20 @@ std::vector<PendingMetricRow> MetricQueue::take(std::size_t max) {
     memory_.pop_front();
   }
   if (out.size() < max && spilled_ > 0 && memory_.empty()) read_spilled(max, out);
+  if (spilled_ == 0 && !after_spill_.empty()) {
+    for (auto& row : after_spill_) memory_.push_back(std::move(row));
+    after_spill_.clear();
+    while (out.size() < max && !memory_.empty()) {
+      out.push_back(std::move(memory_.front()));
+      memory_.pop_front();
+    }
+  }
   return out;
 }
 
 std::size_t MetricQueue::size() const {
   std::lock_guard lock(mutex_);
-  return memory_.size() + spilled_;
+  return memory_.size() + spilled_ + after_spill_.size();
 }
 
 std::size_t MetricQueue::spilled() const {

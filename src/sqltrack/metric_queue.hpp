@@ -31,12 +31,15 @@ class MetricQueue {
  private:
   void spill(const PendingMetricRow& row);
   void read_spilled(std::size_t max, std::vector<PendingMetricRow>& out);
+  void close_spill();
 
   mutable std::mutex mutex_;
   std::size_t memory_rows_;
   std::filesystem::path spill_path_;
   std::deque<PendingMetricRow> memory_;
-  std::FILE* spill_ = nullptr;   // opened "w+" on the first spill
+  // Rows that came while spilled rows wait but the spill file failed: they follow those.
+  std::deque<PendingMetricRow> after_spill_;
+  std::FILE* spill_ = nullptr;  // opened "w+" when rows start to spill, removed when drained
   long read_offset_ = 0;
   std::size_t spilled_ = 0;
   bool spill_failed_ = false;

@@ -714,12 +714,16 @@ std::optional<std::string> normalize_metric_timestamp(std::string_view text) {
 }
 
 MetricParseResult parse_metric_line(std::string_view line) {
+  return parse_metric_line(line, kMaxMetricLineBytes);
+}
+
+MetricParseResult parse_metric_line(std::string_view line, std::size_t max_bytes) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > kMaxMetricLineBytes) {
+  if (line.size() > max_bytes) {
     return MetricParseError{"line is " + std::to_string(line.size()) + " bytes, longer than the " +
-                                std::to_string(kMaxMetricLineBytes) + "-byte limit",
-                            kMaxMetricLineBytes + 1};
+                                std::to_string(max_bytes) + "-byte limit",
+                            max_bytes + 1};
   }
   std::size_t start = line.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
   while (start < line.size() && is_blank(line[start])) ++start;

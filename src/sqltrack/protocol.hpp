@@ -89,6 +89,9 @@ using MetricParseResult = std::variant<MetricLine, IgnoredMetricLine, MetricPars
 // Parses one line (with or without its "\n"). Bad input is reported as a
 // MetricParseError, never thrown; only std::bad_alloc can escape.
 MetricParseResult parse_metric_line(std::string_view line);
+// The same with another length limit: rows the wrapper wrote back itself (spill file) may
+// have grown past kMaxMetricLineBytes by the step and progress it adds.
+MetricParseResult parse_metric_line(std::string_view line, std::size_t max_bytes);
 
 // The normalised form of an unquoted timestamp as described above, or nullopt
 // when text is not one.

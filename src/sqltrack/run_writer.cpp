@@ -88,7 +88,14 @@ void RunWriter::run() {
     for (auto& task : tasks) task();
     bool stored = true;
     while (stored && (queue_.size() > 0 || !pending_.empty())) {
+      const std::uint64_t before = rows_written_ + rejects_.rejected() + rejects_.kept();
+      const std::size_t queued = queue_.size();
       stored = flush_some();
+      // A queue that yields nothing (a spill file that cannot be read) must not spin.
+      if (stored && queue_.size() >= queued && pending_.empty() &&
+          rows_written_ + rejects_.rejected() + rejects_.kept() == before) {
+        break;
+      }
       // Between batches, a posted task (heartbeat) should not wait for a long backlog.
       if (!stopping) break;
     }

@@ -25,7 +25,7 @@ struct MetricWriteOptions {
   std::size_t batch_rows = 250;                   // rows per statement, and a flush trigger
   std::chrono::milliseconds flush_interval{100};  // at the latest, queued rows go this often
   bool add_columns = false;                       // add unknown keys as columns
-  std::size_t memory_rows = 200000;               // beyond this, the queue spills to a file
+  std::size_t memory_rows = 50000;                // beyond this, the queue spills to a file
   std::filesystem::path spill_path;
   // When the database is away at the end, how long to keep retrying before the rows are
   // kept in the reject file instead.

@@ -34,4 +34,9 @@ std::string quote_identifier(std::string_view name) {
   return quoted;
 }
 
+void Database::copy_from(std::string_view /*copy_sql*/, std::string_view /*data*/) {
+  throw DatabaseError(DatabaseError::Kind::query,
+                      std::string(engine_name(engine())) + " has no COPY FROM STDIN");
+}
+
 }  // namespace sqltrack::db

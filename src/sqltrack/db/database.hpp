@@ -61,6 +61,12 @@ class Database {
 
   // A short description for messages: engine, host/port/dbname or file. Never a password.
   virtual std::string describe() const = 0;
+
+  // Bulk load with COPY ... FROM STDIN (PostgreSQL only): `copy_sql` is the whole COPY
+  // statement, `data` the rows in COPY's text format. Engines without COPY say no with
+  // supports_copy() and throw here.
+  virtual bool supports_copy() const noexcept { return false; }
+  virtual void copy_from(std::string_view copy_sql, std::string_view data);
 };
 
 // "name" with embedded quotes doubled: safe for any identifier on both engines.

@@ -97,6 +97,39 @@ class PostgresDatabase final : public Database {
     check(result.get());
   }
 
+  bool supports_copy() const noexcept override { return true; }
+
+  void copy_from(std::string_view copy_sql, std::string_view data) override {
+    std::string statement(copy_sql);
+    ResultPtr start(PQexec(connection_, statement.c_str()));
+    if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
+      check(start.get());
+      throw DatabaseError(DatabaseError::Kind::query, "COPY did not start: " + statement);
+    }
+    // One call per MiB keeps libpq's buffer small; the server sees one stream either way.
+    constexpr std::size_t kChunk = 1 << 20;
+    bool sent = true;
+    for (std::size_t offset = 0; offset < data.size() && sent; offset += kChunk) {
+      std::string_view chunk = data.substr(offset, kChunk);
+      sent = PQputCopyData(connection_, chunk.data(), static_cast<int>(chunk.size())) == 1;
+    }
+    PQputCopyEnd(connection_, sent ? nullptr : "sending the rows failed");
+    // The COPY's own result, then the end of the command.
+    bool failed = false;
+    for (PGresult* raw; (raw = PQgetResult(connection_)) != nullptr;) {
+      ResultPtr result(raw);
+      if (!failed && PQresultStatus(raw) != PGRES_COMMAND_OK) {
+        failed = true;
+        try {
+          check(raw);
+        } catch (...) {
+          while ((raw = PQgetResult(connection_)) != nullptr) PQclear(raw);
+          throw;
+        }
+      }
+    }
+  }
+
   void begin() override { execute("BEGIN"); }
   void commit() override { execute("COMMIT"); }
   void rollback() noexcept override {
