@@ -4,14 +4,19 @@
 # and a PATH of slurmd's choosing, but nothing from slurmd's own environment.
 #
 # It lets sqltrack reconcile the job's run with what Slurm says about it:
-#   sqltrack slurm-sync --job "$SLURM_JOB_ID"
+#   sqltrack slurm-sync --job "$SLURM_JOB_ID" --wait 60   (detached, see below)
 # when a sqltrack binary is found: $SQLTRACK_BIN, else SQLTRACK_BIN= in
 # epilog.env next to $SLURM_CONF (written by scripts/start-slurm.sh), else PATH.
 #
+# The database: the sqltrack configuration as for any other call
+# (SQLTRACK_CONFIG_PATH, SQLTRACK_DSN_*), where SQLTRACK_CONFIG_PATH= in
+# epilog.env counts too, e.g. SQLTRACK_CONFIG_PATH=/etc/sqltrack.conf. Without
+# one, the sync finds no database and does nothing.
+#
 # It always exits 0, whatever happens: a failing epilog drains the node. It
-# never waits more than ~25 s. Output goes to a log file, never to the job's
-# output: the test cluster's STATE_DIR/log/epilog.log, else $SQLTRACK_EPILOG_LOG,
-# else /var/log/sqltrack-epilog.log.
+# returns at once; the detached sync ends within ~95 s. Output goes to a log
+# file, never to the job's output: the test cluster's STATE_DIR/log/epilog.log,
+# else $SQLTRACK_EPILOG_LOG, else /var/log/sqltrack-epilog.log.
 #
 # No `set -e`: a failed step must not end the script before it is logged, and
 # the exit status is forced to 0 by the EXIT trap.
@@ -52,17 +57,25 @@ fi
 if [[ -z $bin ]]; then
     bin=$(command -v sqltrack 2>/dev/null || true)
 fi
+if [[ -z ${SQLTRACK_CONFIG_PATH:-} && -n $conf_dir && -r $conf_dir/epilog.env ]]; then
+    config=$(sed -n 's/^SQLTRACK_CONFIG_PATH=//p' "$conf_dir/epilog.env" | tail -n 1)
+    [[ -n $config ]] && export SQLTRACK_CONFIG_PATH=$config
+fi
 if [[ -z $bin || ! -x $bin ]]; then
     log "no sqltrack binary (SQLTRACK_BIN, epilog.env, PATH); skipped"
     exit 0
 fi
 
-start=$SECONDS
-timeout -k 5 20 "$bin" slurm-sync --job "$job_id"
-rc=$?
-if ((rc == 124 || rc == 137)); then
-    log "$bin slurm-sync timed out after $((SECONDS - start))s (rc=$rc)"
-else
-    log "$bin slurm-sync rc=$rc in $((SECONDS - start))s"
-fi
+# While the epilog runs, Slurm still calls the job COMPLETING: its final state
+# (CANCELLED, FAILED, TIMEOUT, ...) appears only after the epilog has exited.
+# So the sync runs detached, in a session of its own (slurmd may kill the
+# epilog's process group), and waits for that state for up to a minute.
+setsid --fork bash -c '
+    start=$SECONDS
+    timeout -k 5 90 "$1" slurm-sync --job "$2" --wait 60
+    rc=$?
+    printf "%s epilog job=%s: %s slurm-sync rc=%s in %ss\n" "$(date +%Y-%m-%dT%H:%M:%S)" \
+        "$2" "$1" "$rc" "$((SECONDS - start))"
+' epilog-sync "$bin" "$job_id" </dev/null >>"$log_file" 2>&1
+log "started $bin slurm-sync --job $job_id --wait 60 in the background"
 exit 0

@@ -1,12 +1,17 @@
-// sqltrack: sets up and migrates the database.
+// sqltrack: sets up and migrates the database, reconciles runs with Slurm,
+// submits Slurm jobs as PENDING runs.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli_common.hpp"
+#include "sqltrack/capture.hpp"
 #include "sqltrack/error.hpp"
 #include "sqltrack/schema.hpp"
+#include "sqltrack/slurm_submit.hpp"
+#include "sqltrack/slurm_sync.hpp"
 
 namespace {
 
@@ -18,7 +23,16 @@ constexpr const char* kUsage =
     "\n"
     "Commands:\n"
     "  setup [SCRIPT.sql ...]   create the schema if missing, then apply user migration\n"
-    "                           scripts once each, in the order given\n";
+    "                           scripts once each, in the order given\n"
+    "  slurm-sync [--job ID] [--since DURATION] [--wait SECONDS]\n"
+    "                           give runs that are not terminal the state Slurm reports\n"
+    "  submit [-e NAME] [--comment TEXT] [--tag K=V] -- sbatch [ARGS] SCRIPT\n"
+    "                           submit a job whose run exists as PENDING from now on\n";
+
+// Options of the connection flags that take a value (to find the command word after them).
+const std::vector<std::string> kConnectionValueFlags = {
+    "-u", "--user",   "-a", "--host",        "-d",      "--database",
+    "-s", "--schema", "-c", "--config-path", "--engine"};
 
 std::string read_script(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -60,7 +74,152 @@ int setup(const Settings& settings, const std::vector<std::string>& paths) {
   return 0;
 }
 
-int run(int argc, char** argv) {
+po::variables_map parse_subcommand(const std::vector<std::string>& args,
+                                   const po::options_description& options) {
+  po::options_description all;
+  all.add(options).add(cli::connection_options());
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+std::string status_change(const SyncedRun& run) {
+  std::string text = std::string(to_string(run.before));
+  if (run.after) text += " -> " + std::string(to_string(*run.after));
+  return text;
+}
+
+int slurm_sync_command(const std::vector<std::string>& args) {
+  po::options_description options("slurm-sync options");
+  options.add_options()("help,h", "show this help")(
+      "job", po::value<std::string>(),
+      "only runs of this Slurm job (12, or 12_3 for an array task)")(
+      "since", po::value<std::string>(),
+      "only runs updated within this time: 90s, 15m, 2h, 7d (default: all)")(
+      "wait", po::value<double>()->default_value(0),
+      "while Slurm still says COMPLETING (during the epilog), ask again every second for up to "
+      "this many seconds")("timeout", po::value<double>()->default_value(10),
+                           "seconds each Slurm command may take");
+  auto vm = parse_subcommand(args, options);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  SlurmSyncOptions sync;
+  if (vm.count("job")) sync.job = vm["job"].as<std::string>();
+  if (vm.count("since")) {
+    sync.since = parse_sync_duration(vm["since"].as<std::string>());
+    if (!sync.since) {
+      throw UsageError("--since expects a duration like 90s, 15m, 2h or 7d, got '" +
+                       vm["since"].as<std::string>() + "'");
+    }
+  }
+  double wait = vm["wait"].as<double>(), timeout = vm["timeout"].as<double>();
+  if (!(wait >= 0) || !(timeout > 0)) throw UsageError("--wait and --timeout take seconds >= 0");
+  sync.wait = std::chrono::seconds(static_cast<long>(wait));
+  sync.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
+
+  Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
+  // From an epilog, with no database configured: never leave an empty SQLite file behind.
+  if (settings.engine == db::Engine::sqlite && !std::filesystem::exists(settings.sqlite_path())) {
+    std::cout << "slurm-sync: no database at " << settings.sqlite_path().string()
+              << "; nothing to do\n";
+    return 0;
+  }
+  auto db = open_database(settings);
+  ensure_schema(*db, settings.get("schema"));
+  auto runs = slurm_sync(*db, sync);
+  int changed = 0, errors = 0, unknown = 0;
+  for (const auto& run : runs) {
+    std::cout << "run " << run.run_id << " (job " << run.job << "): ";
+    switch (run.action) {
+      case SyncedRun::Action::written:
+        ++changed;
+        std::cout << status_change(run) << ": " << run.detail << '\n';
+        break;
+      case SyncedRun::Action::error:
+        ++errors;
+        std::cout << "left " << to_string(run.before) << ": cannot ask Slurm: " << run.detail
+                  << '\n';
+        break;
+      case SyncedRun::Action::unknown:
+        ++unknown;
+        std::cout << run.detail << '\n';
+        break;
+      case SyncedRun::Action::left:
+      case SyncedRun::Action::raced:
+        std::cout << run.detail << '\n';
+        break;
+    }
+  }
+  std::cout << "slurm-sync: " << runs.size() << " run(s) checked, " << changed << " changed, "
+            << unknown << " unknown to Slurm, " << errors << " not checked\n";
+  return errors > 0 ? 1 : 0;
+}
+
+int submit_command(const std::vector<std::string>& flags, const std::vector<std::string>& sbatch) {
+  po::options_description options("submit options");
+  options.add_options()("help,h", "show this help")(
+      "experiment,e", po::value<std::string>(),
+      "experiment name (default: $SQLTRACK_EXPERIMENT, else the script's name)")(
+      "comment", po::value<std::string>(), "a comment stored with the run")(
+      "tag", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE, repeatable");
+  auto vm = parse_subcommand(flags, options);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  if (sbatch.empty()) throw UsageError("no sbatch command given: sqltrack submit -- sbatch SCRIPT");
+  Environment env = current_environment();
+  RunSubmission submission;
+  if (vm.count("experiment")) {
+    submission.experiment = vm["experiment"].as<std::string>();
+  } else if (auto name = lookup(env, "SQLTRACK_EXPERIMENT"); name && !name->empty()) {
+    submission.experiment = *name;
+  } else {
+    submission.experiment = std::filesystem::path(sbatch.back()).filename().string();
+  }
+  if (vm.count("comment")) submission.comment = vm["comment"].as<std::string>();
+  if (vm.count("tag")) {
+    for (const auto& tag : vm["tag"].as<std::vector<std::string>>()) {
+      auto eq = tag.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw UsageError("--tag expects KEY=VALUE, got '" + tag + "'");
+      }
+      submission.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
+    }
+  }
+  submission.args = capture_args(sbatch);
+  HostFacts host = capture_host_facts();
+  submission.hostname = host.hostname;
+  submission.username = host.user;
+  submission.cwd = host.cwd;
+
+  // The database first: a job that cannot be recorded is better not submitted.
+  Settings settings = resolve_settings(cli::connection_flags(vm), env);
+  auto db = open_database(settings);
+  ensure_schema(*db, settings.get("schema"));
+  RunStore store(*db);
+  auto result = submit_job(store, submission, sbatch);
+  std::cerr << result.sbatch.err;
+  if (!result.sbatch.started) throw Error("cannot run " + sbatch[0] + ": " + result.sbatch.error);
+  if (!result.sbatch.succeeded()) {
+    std::cerr << "sqltrack: error: sbatch failed (" << result.sbatch.describe()
+              << "); no run was created\n";
+    return result.sbatch.exit_code > 0 ? result.sbatch.exit_code : 1;
+  }
+  for (const auto& warning : result.warnings) std::cerr << "sqltrack: warning: " << warning << '\n';
+  for (std::size_t i = 0; i < result.run_ids.size(); ++i) {
+    const auto& job = result.jobs[i];
+    std::cout << "run " << result.run_ids[i] << ": Slurm job " << job.job_id;
+    if (job.array_task_id) std::cout << '_' << *job.array_task_id;
+    std::cout << " (PENDING)\n";
+  }
+  return 0;
+}
+
+int setup_command(int argc, char** argv) {
   po::options_description general("Options");
   general.add_options()("help,h", "show this help");
   po::options_description hidden;
@@ -83,6 +242,32 @@ int run(int argc, char** argv) {
   Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
   if (command == "setup") return setup(settings, args);
   throw UsageError("unknown command '" + command + "'");
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // The command word: the first argument that is neither a flag nor a flag's value.
+  std::size_t at = 0;
+  while (at < args.size() && args[at].starts_with("-") && args[at] != "--") {
+    bool takes_value = std::find(kConnectionValueFlags.begin(), kConnectionValueFlags.end(),
+                                 args[at]) != kConnectionValueFlags.end();
+    at += takes_value ? 2 : 1;
+  }
+  if (at < args.size() && (args[at] == "slurm-sync" || args[at] == "submit")) {
+    // Connection flags may come before the command word or after it.
+    std::vector<std::string> flags(args.begin(), args.begin() + static_cast<long>(at));
+    auto rest = args.begin() + static_cast<long>(at) + 1;
+    auto separator = std::find(rest, args.end(), "--");
+    flags.insert(flags.end(), rest, separator);
+    if (args[at] == "slurm-sync") {
+      if (separator != args.end()) throw UsageError("slurm-sync takes no command after --");
+      return slurm_sync_command(flags);
+    }
+    std::vector<std::string> sbatch;
+    if (separator != args.end()) sbatch.assign(separator + 1, args.end());
+    return submit_command(flags, sbatch);
+  }
+  return setup_command(argc, argv);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "sqltrack/run_outcome.hpp"
 #include "sqltrack/schema.hpp"
 #include "sqltrack/slurm_env.hpp"
+#include "sqltrack/slurm_mirror.hpp"
 #include "sqltrack/store.hpp"
 
 namespace sqltrack {
@@ -277,6 +278,14 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     });
   };
 
+  // Inside Slurm, why a signal came is asked of Slurm when it arrives, and written at once:
+  // the wrapper may be SIGKILLed when KillWait ends, before the command exits.
+  std::unique_ptr<SlurmSignalMirror> mirror;
+  auto slurm_job = slurm_facts_from_env(env);
+  if (slurm_job && !slurm_job->job_id.empty()) {
+    mirror = std::make_unique<SlurmSignalMirror>(io, *slurm_job);
+  }
+
   launch.argv = options.command;
   launch.environment = to_entries(child_env);
   launch.on_start = [&](pid_t) {
@@ -288,15 +297,33 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     }
     schedule_heartbeat();
   };
+  // Slurm's reason (scancel, time limit, requeue, preemption) is written as soon as Slurm
+  // says it; after a user's own signal (Slurm still says RUNNING) only a history row.
+  auto write_verdict = [&recorder](const SignalVerdict& verdict) {
+    RunStatus status = verdict.status;
+    std::string why = verdict.detail;
+    bool user_signal = verdict.user_signal;
+    recorder.write([status, why, user_signal](RunStore& store, std::int64_t run_id) {
+      if (user_signal) {
+        store.add_history(run_id, RunStatus::RUNNING, why);
+      } else {
+        store.set_status(run_id, status, why);
+      }
+    });
+  };
   launch.on_signal = [&](int signal) {
-    if (signal != SIGINT && signal != SIGTERM && signal != SIGHUP) return;
-    // Outside Slurm the final status waits for the command's exit; the history
-    // shows when the request to stop came.
+    const bool stop = signal == SIGINT || signal == SIGTERM || signal == SIGHUP;
+    // Outside Slurm only a request to stop is worth a history row; inside, also Slurm's
+    // warnings before the end (--signal=B:USR1@120).
+    if (!stop && !mirror) return;
     std::string detail = std::string("SIG") + sigabbrev_np(signal) + " received and forwarded";
+    if (!stop) detail += " (a warning sent with sbatch --signal, or by a user)";
     recorder.write([detail](RunStore& store, std::int64_t run_id) {
       store.add_history(run_id, RunStatus::RUNNING, detail);
       store.heartbeat(run_id);
     });
+    if (!stop || !mirror) return;
+    mirror->ask(signal, write_verdict);
   };
   launch.on_child_exit = [&](const launcher::ChildOutcome&) { heartbeat.cancel(); };
 
@@ -307,12 +334,26 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
               << "': " << outcome.summary() << '\n';
   }
 
+  // Slurm signals every process of the job at once: the command may die of it before the
+  // wrapper's own SIGTERM is handled (then it never is). Ask then too; a no-op when a
+  // signal has asked already. The answer comes within the mirror's deadline.
+  if (mirror && (outcome.term_signal == SIGTERM || outcome.term_signal == SIGKILL)) {
+    mirror->ask(*outcome.term_signal, write_verdict);
+  }
+  while (mirror && mirror->busy()) {
+    if (io.stopped()) io.restart();
+    io.run_one();
+  }
+
   // Every line the job wrote is read and stored before the final status says it ended.
   sources.drain();
   if (writer) writer->finish();
   recorder.route_through(nullptr);
 
   FinalStatus status = final_status(outcome);
+  if (mirror && mirror->verdict() && !mirror->verdict()->user_signal) {
+    status = FinalStatus{mirror->verdict()->status, mirror->verdict()->detail + "; " + status.detail};
+  }
   RunEnd end;
   end.time = outcome.ended;
   end.exit_code = outcome.exit_code;

@@ -41,6 +41,111 @@ std::int64_t to_id(const std::optional<std::string>& text) {
   return std::stoll(*text);
 }
 
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<std::int64_t> optional_int(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return std::stoll(*text);
+}
+
+// A run that start_run may take over instead of creating one.
+struct ExistingRun {
+  std::int64_t id = 0;
+  std::int64_t experiment_id = 0;
+  std::optional<RunStatus> status;
+  nlohmann::json tags = nlohmann::json::object();
+  std::optional<std::int64_t> slurm_job_id;
+  std::optional<std::int64_t> slurm_array_task_id;
+  std::optional<std::string> slurm_cluster;
+  int slurm_restart_count = 0;
+};
+
+constexpr const char* kExistingRunColumns =
+    "SELECT id, experiment_id, status, tags, slurm_job_id, slurm_array_task_id, slurm_cluster, "
+    "slurm_restart_count FROM runs ";
+
+std::optional<ExistingRun> first_existing_run(const db::ResultSet& result) {
+  if (result.empty()) return std::nullopt;
+  const auto& row = result.rows[0];
+  ExistingRun run;
+  run.id = to_id(row[0]);
+  run.experiment_id = to_id(row[1]);
+  run.status = parse_run_status(row[2].value_or(""));
+  if (row[3]) {
+    auto tags = nlohmann::json::parse(*row[3], nullptr, false);
+    if (tags.is_object()) run.tags = std::move(tags);
+  }
+  run.slurm_job_id = optional_int(row[4]);
+  run.slurm_array_task_id = optional_int(row[5]);
+  run.slurm_cluster = row[6];
+  run.slurm_restart_count = static_cast<int>(optional_int(row[7]).value_or(0));
+  return run;
+}
+
+std::optional<ExistingRun> load_run(db::Database& db, std::int64_t run_id) {
+  const std::array<Value, 1> params{run_id};
+  return first_existing_run(db.query(std::string(kExistingRunColumns) + "WHERE id = $1", params));
+}
+
+// The run is this job's from an earlier start, and the job has been requeued
+// since: only a higher restart count may reopen a run.
+bool is_earlier_attempt(const ExistingRun& run, const RunStart& start) {
+  return start.slurm_job_id && start.slurm_restart_count.value_or(0) > 0 &&
+         run.slurm_job_id == start.slurm_job_id &&
+         run.slurm_array_task_id == start.slurm_array_task_id &&
+         run.slurm_cluster == start.slurm_cluster &&
+         run.slurm_restart_count < *start.slurm_restart_count;
+}
+
+std::string requeued_detail(const RunStart& start) {
+  return "requeued, restart " + std::to_string(start.slurm_restart_count.value_or(0));
+}
+
+// The newest run of the same job from an earlier restart, in any status
+// (REQUEUED normally; CANCELLED, PREEMPTED, RUNNING when the wrapper could not
+// tell or died). Job ids restart at 1 with a new cluster state, so the cluster
+// name must match too.
+std::optional<ExistingRun> find_requeued_run(db::Database& db, const RunStart& start) {
+  if (!start.slurm_job_id || start.slurm_restart_count.value_or(0) <= 0) return std::nullopt;
+  const std::array<Value, 4> params{*start.slurm_job_id, optional_value(start.slurm_array_task_id),
+                                    optional_value(start.slurm_cluster),
+                                    static_cast<std::int64_t>(*start.slurm_restart_count)};
+  return first_existing_run(db.query(
+      std::string(kExistingRunColumns) +
+          "WHERE slurm_job_id = $1 AND slurm_array_task_id IS NOT DISTINCT FROM $2 "
+          "AND slurm_cluster IS NOT DISTINCT FROM $3 AND COALESCE(slurm_restart_count, 0) < $4 "
+          "ORDER BY id DESC LIMIT 1",
+      params));
+}
+
+// The PENDING run `sqltrack submit` made for this job (or array task). Submit
+// holds the job until its runs exist, so the wrapper never starts before them.
+std::optional<ExistingRun> find_submitted_run(db::Database& db, const RunStart& start) {
+  if (start.slurm_array_job_id && start.slurm_array_task_id) {
+    const std::array<Value, 2> params{*start.slurm_array_job_id, *start.slurm_array_task_id};
+    return first_existing_run(db.query(std::string(kExistingRunColumns) +
+                                           "WHERE status = 'PENDING' AND slurm_array_job_id = $1 "
+                                           "AND slurm_array_task_id = $2 ORDER BY id DESC LIMIT 1",
+                                       params));
+  }
+  if (!start.slurm_job_id) return std::nullopt;
+  const std::array<Value, 1> params{*start.slurm_job_id};
+  return first_existing_run(db.query(std::string(kExistingRunColumns) +
+                                         "WHERE status = 'PENDING' AND slurm_job_id = $1 "
+                                         "AND slurm_array_job_id IS NULL ORDER BY id DESC LIMIT 1",
+                                     params));
+}
+
+std::string submitted_label(const RunStart& start) {
+  if (start.slurm_array_job_id && start.slurm_array_task_id) {
+    return std::to_string(*start.slurm_array_job_id) + "_" +
+           std::to_string(*start.slurm_array_task_id);
+  }
+  return start.slurm_job_id ? std::to_string(*start.slurm_job_id) : "";
+}
+
 }  // namespace
 
 std::int64_t RunStore::ensure_experiment(std::string_view name) {
@@ -54,21 +159,35 @@ std::int64_t RunStore::ensure_experiment(std::string_view name) {
 }
 
 RunIds RunStore::start_run(const RunStart& start) {
-  RunIds ids;
   std::string now = format_timestamp(start.time);
   db::Transaction transaction(db_);
+  std::optional<ExistingRun> existing;
+  std::string how = "started";
   if (start.existing_run_id) {
-    const std::array<Value, 1> id{*start.existing_run_id};
-    auto found = db_.query("SELECT experiment_id, status FROM runs WHERE id = $1", id);
-    if (found.empty()) {
+    existing = load_run(db_, *start.existing_run_id);
+    if (!existing) {
       throw Error("run " + std::to_string(*start.existing_run_id) + " does not exist");
     }
-    auto status = parse_run_status(found.rows[0][1].value_or(""));
-    if (status && is_terminal(*status)) {
+    bool requeue = is_earlier_attempt(*existing, start);
+    if (existing->status && is_terminal(*existing->status) && !requeue) {
       throw Error("run " + std::to_string(*start.existing_run_id) + " already ended " +
-                  std::string(to_string(*status)) + "; its status is written once");
+                  std::string(to_string(*existing->status)) + "; its status is written once");
     }
-    ids = {*start.existing_run_id, to_id(found.rows[0][0])};
+    how = requeue ? requeued_detail(start) : "attached";
+  } else if ((existing = find_requeued_run(db_, start))) {
+    how = requeued_detail(start);
+  } else if ((existing = find_submitted_run(db_, start))) {
+    how = "attached to the run submitted as Slurm job " + submitted_label(start);
+  }
+
+  RunIds ids;
+  nlohmann::json tags = start.tags;
+  if (existing) {
+    ids = {existing->id, existing->experiment_id};
+    // Tags given at submit time stay; the wrapper's own override them.
+    nlohmann::json merged = existing->tags;
+    merged.update(start.tags);
+    tags = std::move(merged);
   } else {
     ids.experiment_id = ensure_experiment(start.experiment);
   }
@@ -77,9 +196,9 @@ RunIds RunStore::start_run(const RunStart& start) {
       ids.experiment_id,
       now,
       optional_value(start.comment),
-      start.tags.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-      start.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-      start.env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      json_text(tags),
+      json_text(start.args),
+      json_text(start.env),
       start.hostname,
       start.username,
       static_cast<std::int64_t>(start.pid),
@@ -95,7 +214,9 @@ RunIds RunStore::start_run(const RunStart& start) {
       optional_value(start.slurm_partition),
       ids.run_id,
   };
-  if (start.existing_run_id) {
+  if (existing) {
+    // Also a terminal run of an earlier attempt: the requeue rule above decided
+    // it may run again, so the write-once check is not applied here.
     db_.query(
         "UPDATE runs SET status = 'RUNNING', time_started = COALESCE(time_started, $2), "
         "time_updated = $2, comment = COALESCE($3, comment), tags = $4, args = $5, env = $6, "
@@ -103,7 +224,8 @@ RunIds RunStore::start_run(const RunStart& start) {
         "slurm_job_id = $12, slurm_array_job_id = $13, slurm_array_task_id = $14, "
         "slurm_restart_count = $15, slurm_job_name = $16, slurm_cluster = $17, "
         "slurm_nodelist = $18, slurm_partition = $19, time_ended = NULL, exit_code = NULL, "
-        "signal = NULL WHERE id = $20 AND experiment_id = $1",
+        "signal = NULL, core_dumped = NULL, wall_seconds = NULL, cpu_user_seconds = NULL, "
+        "cpu_system_seconds = NULL, max_rss_kib = NULL WHERE id = $20 AND experiment_id = $1",
         params);
   } else {
     auto inserted = db_.query(
@@ -116,14 +238,81 @@ RunIds RunStore::start_run(const RunStart& start) {
         std::span<const Value>(params.data(), params.size() - 1));
     ids.run_id = to_id(inserted.scalar());
   }
-  const std::array<Value, 3> history{ids.run_id, now,
-                                     std::string(start.existing_run_id ? "attached" : "started")};
+  const std::array<Value, 3> history{ids.run_id, now, how};
   db_.query(
       "INSERT INTO run_status_history (run_id, time, status, detail) VALUES ($1, $2, 'RUNNING', "
       "$3)",
       history);
   transaction.commit();
   return ids;
+}
+
+std::vector<std::int64_t> RunStore::create_submitted_runs(const RunSubmission& submission,
+                                                          std::span<const SlurmJobRef> jobs) {
+  std::string now = format_timestamp(submission.time);
+  db::Transaction transaction(db_);
+  std::int64_t experiment_id = ensure_experiment(submission.experiment);
+  std::vector<std::int64_t> run_ids;
+  run_ids.reserve(jobs.size());
+  for (const auto& job : jobs) {
+    // A task's own SLURM_JOB_ID is known only once Slurm splits it off the array.
+    std::optional<std::int64_t> job_id, array_job_id;
+    if (job.array_task_id) {
+      array_job_id = job.job_id;
+    } else {
+      job_id = job.job_id;
+    }
+    const std::vector<Value> params{experiment_id,
+                                    now,
+                                    optional_value(submission.comment),
+                                    json_text(submission.tags),
+                                    json_text(submission.args),
+                                    submission.hostname,
+                                    submission.username,
+                                    submission.cwd,
+                                    optional_value(job_id),
+                                    optional_value(array_job_id),
+                                    optional_value(job.array_task_id)};
+    auto inserted = db_.query(
+        "INSERT INTO runs (experiment_id, status, time_created, time_updated, comment, tags, "
+        "args, hostname, username, cwd, slurm_job_id, slurm_array_job_id, slurm_array_task_id) "
+        "VALUES ($1, 'PENDING', $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        params);
+    std::int64_t run_id = to_id(inserted.scalar());
+    std::string label = std::to_string(job.job_id);
+    if (job.array_task_id) label += "_" + std::to_string(*job.array_task_id);
+    add_history(run_id, RunStatus::PENDING, "submitted as Slurm job " + label, submission.time);
+    run_ids.push_back(run_id);
+  }
+  transaction.commit();
+  return run_ids;
+}
+
+bool RunStore::reconcile_status(std::int64_t run_id, RunStatus expected, RunStatus status,
+                                std::string_view detail, std::optional<int> exit_code,
+                                std::optional<int> signal, Clock::time_point time) {
+  db::Transaction transaction(db_);
+  const std::vector<Value> params{run_id,
+                                  std::string(to_string(expected)),
+                                  std::string(to_string(status)),
+                                  format_timestamp(time),
+                                  optional_value(exit_code),
+                                  optional_value(signal),
+                                  is_terminal(status)};
+  // A wrapper that ended normally wrote its own facts; these fill only the gaps.
+  auto updated = db_.query(
+      "UPDATE runs SET status = $3, time_updated = $4, "
+      "exit_code = CASE WHEN exit_code IS NULL AND signal IS NULL THEN CAST($5 AS INTEGER) "
+      "ELSE exit_code END, "
+      "signal = CASE WHEN exit_code IS NULL AND signal IS NULL THEN CAST($6 AS INTEGER) "
+      "ELSE signal END, "
+      "time_ended = CASE WHEN $7 THEN COALESCE(time_ended, $4) ELSE time_ended END "
+      "WHERE id = $1 AND status = $2 RETURNING id",
+      params);
+  if (updated.empty()) return false;
+  add_history(run_id, status, detail, time);
+  transaction.commit();
+  return true;
 }
 
 bool RunStore::set_status(std::int64_t run_id, RunStatus status, std::string_view detail,

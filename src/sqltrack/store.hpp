@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,16 @@ namespace sqltrack {
 using Clock = std::chrono::system_clock;
 
 // Facts known when the wrapper starts a run.
+//
+// Which run the wrapper takes, in this order:
+//  1. existing_run_id (--run-id): that run; a terminal one only when it is this
+//     job's run from an earlier restart (see 2);
+//  2. inside a requeued job (slurm_restart_count > 0): the newest run of the same
+//     job (slurm_job_id, slurm_array_task_id, slurm_cluster) with a lower
+//     restart count, whatever its status: it goes back to RUNNING;
+//  3. inside a job made by `sqltrack submit`: its PENDING run (same slurm_job_id,
+//     or same slurm_array_job_id and slurm_array_task_id);
+//  4. otherwise a new run.
 struct RunStart {
   std::string experiment;
   std::optional<std::int64_t> existing_run_id;  // --run-id: attach instead of create
@@ -46,6 +58,25 @@ struct RunIds {
   std::int64_t experiment_id = 0;
 };
 
+// A queued job as `sqltrack submit` learns it from Slurm: a plain job, or one
+// task of an array.
+struct SlurmJobRef {
+  std::int64_t job_id = 0;                    // the job, or the array's job id
+  std::optional<std::int64_t> array_task_id;  // set for a task of array job_id
+};
+
+// Facts known when `sqltrack submit` queues a job, before anything runs.
+struct RunSubmission {
+  std::string experiment;
+  std::optional<std::string> comment;
+  nlohmann::json tags = nlohmann::json::object();
+  nlohmann::json args = nlohmann::json::array();  // the sbatch command line
+  std::string hostname;
+  std::string username;
+  std::string cwd;
+  Clock::time_point time = Clock::now();
+};
+
 // Facts known when the command has ended.
 struct RunEnd {
   Clock::time_point time = Clock::now();
@@ -66,10 +97,27 @@ class RunStore {
   // start at once with the same new name: one row, no unique-violation errors.
   std::int64_t ensure_experiment(std::string_view name);
 
-  // Creates the run (or attaches to start.existing_run_id) as RUNNING with
-  // time_started, and appends the change to the status history. Throws
-  // sqltrack::Error when the run to attach to is missing or already ended.
+  // Creates the run, or takes over an existing one (see RunStart), as RUNNING
+  // with time_started, and appends the change to the status history ("started",
+  // "attached", "requeued, restart N", "attached to the run submitted as Slurm
+  // job 12"). A run taken over keeps its experiment and comment; its tags are
+  // merged (the wrapper's win). Throws sqltrack::Error when the run to attach to
+  // is missing or already ended.
   RunIds start_run(const RunStart& start);
+
+  // One PENDING run per job (per array task), in one transaction, each with its
+  // Slurm ids and a history row "submitted as Slurm job 12_3". Returns the run
+  // ids in the order of jobs.
+  std::vector<std::int64_t> create_submitted_runs(const RunSubmission& submission,
+                                                  std::span<const SlurmJobRef> jobs);
+
+  // The reconciler's write: `status` only while the run still has `expected`
+  // (so two reconcilers at once write it once, and never over a terminal
+  // status). With it, Slurm's exit code and signal where the run has none, and
+  // time_ended for a terminal status. Returns whether it was written.
+  bool reconcile_status(std::int64_t run_id, RunStatus expected, RunStatus status,
+                        std::string_view detail, std::optional<int> exit_code,
+                        std::optional<int> signal, Clock::time_point time = Clock::now());
 
   // Writes a status change unless the run already has a terminal status
   // (terminal states are written once). Returns whether it was written; the
