@@ -53,7 +53,10 @@ const std::set<std::string, std::less<>>& libpq_keywords() {
 }
 
 bool is_postgres_key(std::string_view key) {
-  return key == "schema" || libpq_keywords().contains(key);
+  // Our own keys first: listing libpq's keywords loads libpq, which SQLite users need not have.
+  if (key == "schema") return true;
+  if (kOwnKeys.contains(key)) return false;
+  return libpq_keywords().contains(key);
 }
 
 std::string trim(std::string_view text) {

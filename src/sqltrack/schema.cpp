@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string_view>
 
 #include "sqltrack/db/postgres_database.hpp"
 #include "sqltrack/db/sqlite_database.hpp"
@@ -56,6 +58,28 @@ std::map<std::string, std::string> recorded_migrations(db::Database& db) {
   auto result = db.query("SELECT name, checksum FROM applied_migrations", {});
   for (auto& row : result.rows) recorded[row[0].value_or("")] = row[1].value_or("");
   return recorded;
+}
+
+// Whether a query failed only because a table it reads does not exist.
+bool is_missing_table(const DatabaseError& error) {
+  if (error.kind() != DatabaseError::Kind::query) return false;
+  if (!error.sqlstate().empty()) return error.sqlstate() == "42P01";   // undefined_table
+  return std::string_view(error.what()).starts_with("no such table");  // SQLite
+}
+
+// The fast path's single query: the recorded migrations, or nullopt when
+// applied_migrations does not exist (yet). Reading it directly, instead of
+// asking first whether it exists, saves a round trip on every start.
+std::optional<std::map<std::string, std::string>> try_recorded_migrations(db::Database& db) {
+  try {
+    std::map<std::string, std::string> recorded;
+    auto result = db.query("SELECT name, checksum FROM applied_migrations", {});
+    for (auto& row : result.rows) recorded[row[0].value_or("")] = row[1].value_or("");
+    return recorded;
+  } catch (const DatabaseError& error) {
+    if (is_missing_table(error)) return std::nullopt;
+    throw;
+  }
 }
 
 void record(db::Database& db, const std::string& name, const std::string& checksum) {
@@ -127,8 +151,8 @@ std::vector<std::string> migration_statements(db::Engine engine, const Migration
 std::vector<MigrationReport> ensure_schema(db::Database& db,
                                            const std::optional<std::string>& schema) {
   auto migrations = project_migrations(db.engine());
-  // Fast path for every start after the first: one or two reads, no lock.
-  auto recorded = recorded_migrations(db);
+  // Fast path for every start after the first: one read, no lock, no transaction.
+  auto recorded = try_recorded_migrations(db).value_or(std::map<std::string, std::string>{});
   bool complete = true;
   for (const auto* m : migrations) {
     if (m->name.starts_with("0000_")) continue;

@@ -44,15 +44,9 @@ class MetricsTest : public ::testing::TestWithParam<db::Engine> {
     ASSERT_EQ(setup.exit_code, 0) << setup.err;
   }
 
-  std::vector<std::string> wrapper_argv(std::vector<std::string> flags,
-                                        std::vector<std::string> command) const {
-    std::vector<std::string> argv{SQLTRACK_RUN_BIN};
-    auto connection = db_.cli_flags();
-    argv.insert(argv.end(), connection.begin(), connection.end());
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    argv.push_back("--");
-    argv.insert(argv.end(), command.begin(), command.end());
-    return argv;
+  std::vector<std::string> wrapper_argv(const std::vector<std::string>& flags,
+                                        const std::vector<std::string>& command) const {
+    return db_.wrapper_argv(flags, command);
   }
 
   test::CommandOptions in_db_dir() const {

@@ -18,15 +18,9 @@ using test::EngineDatabase;
 
 class RunTest : public ::testing::TestWithParam<db::Engine> {
  protected:
-  std::vector<std::string> wrapper_argv(std::vector<std::string> flags,
-                                        std::vector<std::string> command) const {
-    std::vector<std::string> argv{SQLTRACK_RUN_BIN};
-    auto connection = db_.cli_flags();
-    argv.insert(argv.end(), connection.begin(), connection.end());
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    argv.push_back("--");
-    argv.insert(argv.end(), command.begin(), command.end());
-    return argv;
+  std::vector<std::string> wrapper_argv(const std::vector<std::string>& flags,
+                                        const std::vector<std::string>& command) const {
+    return db_.wrapper_argv(flags, command);
   }
 
   CommandResult wrap(std::vector<std::string> flags, std::vector<std::string> command,

@@ -218,6 +218,17 @@ std::vector<std::string> EngineDatabase::cli_flags() const {
   return {};
 }
 
+std::vector<std::string> EngineDatabase::wrapper_argv(const std::vector<std::string>& flags,
+                                                     const std::vector<std::string>& command) const {
+  std::vector<std::string> argv{SQLTRACK_RUN_BIN};
+  auto connection = cli_flags();
+  argv.insert(argv.end(), connection.begin(), connection.end());
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
 Settings EngineDatabase::settings() const {
   if (postgres_) return postgres_->settings();
   return resolve_settings({}, {{"SQLTRACK_DSN_PATH", (dir_.path() / "sqltrack.db").string()}},

@@ -91,6 +91,9 @@ class EngineDatabase {
   db::Engine engine() const noexcept { return engine_; }
   // The flags for the executables (for SQLite: none; run them with cwd()).
   std::vector<std::string> cli_flags() const;
+  // sqltrack-run with these flags, then `flags`, then -- and the command.
+  std::vector<std::string> wrapper_argv(const std::vector<std::string>& flags,
+                                        const std::vector<std::string>& command) const;
   const std::filesystem::path& cwd() const noexcept { return dir_.path(); }
   Settings settings() const;
   std::unique_ptr<db::Database> connect() const;

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "sqltrack/launcher/detail/posix.hpp"
 #include "support/test_support.hpp"
 
 namespace sqltrack::launcher {
@@ -522,6 +523,51 @@ TEST(LauncherCleanup, BackgroundGrandchildIsGoneWhenRunReturns) {
   EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " outlived the wrapper";
   EXPECT_EQ(wrapper["leftovers"], "yes");
   EXPECT_EQ(wrapper["leftovers_killed"], "no") << "sleep dies of SIGTERM; no SIGKILL needed";
+}
+
+TEST(LauncherCleanup, ChildThatLeavesNothingBehindNeedsNoCleanup) {
+  Forked wrapper([&](Report& report) {
+    LaunchOptions options;
+    options.argv = {"true"};
+    options.environment = base_environment();
+    return run_launcher(options, report);
+  });
+  EXPECT_EQ(wrapper.wait(), 0);
+  EXPECT_EQ(wrapper["leftovers"], "no") << "nothing was left, yet the group was signalled";
+}
+
+// The check that lets the cleanup skip its /proc scan once the child is reaped.
+TEST(LauncherCleanup, HasChildrenSeesRunningAndZombieChildrenWithoutReaping) {
+  Forked wrapper([&](Report& report) {
+    report["none_at_first"] = detail::has_children() ? "no" : "yes";
+    int gate[2];
+    if (::pipe(gate) != 0) return 98;
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::close(gate[1]);
+      char byte;
+      [[maybe_unused]] ssize_t n = ::read(gate[0], &byte, 1);
+      ::_exit(7);
+    }
+    ::close(gate[0]);
+    report["running"] = detail::has_children() ? "yes" : "no";
+    ::close(gate[1]);  // the child exits and stays a zombie until reaped
+    siginfo_t info{};
+    ::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT);
+    report["zombie"] = detail::has_children() ? "yes" : "no";
+    int status = 0;
+    report["reaped_code"] = ::waitpid(child, &status, 0) == child && WIFEXITED(status)
+                                ? std::to_string(WEXITSTATUS(status))
+                                : "already reaped";
+    report["none_after"] = detail::has_children() ? "no" : "yes";
+    return 0;
+  });
+  EXPECT_EQ(wrapper.wait(), 0);
+  EXPECT_EQ(wrapper["none_at_first"], "yes");
+  EXPECT_EQ(wrapper["running"], "yes");
+  EXPECT_EQ(wrapper["zombie"], "yes");
+  EXPECT_EQ(wrapper["reaped_code"], "7") << "has_children reaped the zombie";
+  EXPECT_EQ(wrapper["none_after"], "yes");
 }
 
 TEST(LauncherCleanup, GrandchildIgnoringTermIsKilledAfterTheGrace) {

@@ -5,8 +5,8 @@
 //     inherits those, like any program started under nohup), ignore SIGPIPE
 //     (and SIGTTOU on a terminal), become a child subreaper, and catch the
 //     forwarded signals and SIGCHLD with one asio signal_set, all before the
-//     fork so nothing slips through.
-//  2. Spawn (detail::spawn): own process group, PDEATHSIG, clean mask and
+//     spawn so nothing slips through.
+//  2. Spawn (detail::spawn, with vfork): own process group, PDEATHSIG, clean mask and
 //     dispositions, the requested descriptors, the terminal when we have it.
 //  3. Loop: a forwarded signal goes to kill(-pgid) (and to orphans outside
 //     the group), then to on_signal. SIGCHLD reaps with wait4(WNOHANG) in a
@@ -165,7 +165,7 @@ void Launcher::State::start() {
   phase = Phase::running;
   outcome.started = std::chrono::system_clock::now();
   started_steady = Clock::now();
-  detail::SpawnResult result = detail::spawn(io, request);
+  detail::SpawnResult result = detail::spawn(request);
   if (result.pid < 0) {
     outcome.exec_errno = result.error;
     outcome.ended = std::chrono::system_clock::now();
@@ -360,6 +360,10 @@ bool Launcher::State::signal_job(int signal) {
 }
 
 std::vector<detail::ProcessEntry> Launcher::State::orphans() {
+  // Usually, once the child is reaped, the wrapper has no child at all: then
+  // there is nothing to look for, and the /proc scan (milliseconds on a busy
+  // node, three times per exit) is skipped.
+  if (!detail::has_children()) return {};
   // Our children outside the job's group (reached by kill(-pgid) already)
   // and outside our own group (the caller's helpers), zombies included.
   auto children = detail::children_of(self);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,6 +92,15 @@ std::vector<ProcessEntry> children_of(pid_t parent) {
     }
   }
   return children;
+}
+
+bool has_children() {
+  siginfo_t info{};
+  // ECHILD means no child at all; WNOWAIT leaves a zombie for the reap that wants it.
+  while (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    if (errno != EINTR) return errno != ECHILD;
+  }
+  return true;
 }
 
 void warn(const std::string& message) {

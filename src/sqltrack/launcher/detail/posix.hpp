@@ -55,6 +55,10 @@ struct ProcessEntry {
 // reparented during it may not be, so callers scan again until stable.
 std::vector<ProcessEntry> children_of(pid_t parent);
 
+// Whether this process has any child, running or zombie, without reaping
+// one: one waitid(WNOWAIT) call, where children_of scans all of /proc.
+bool has_children();
+
 // Writes "sqltrack-run: warning: <message>" to stderr in one write.
 void warn(const std::string& message);
 

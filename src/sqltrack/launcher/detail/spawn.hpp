@@ -1,6 +1,6 @@
 #pragma once
 // Starting the child with Boost.Process v2: PATH search, and the setup that
-// runs in the forked child before exec. Internal to the launcher.
+// runs in the vforked child before exec. Internal to the launcher.
 
 #include <signal.h>
 #include <sys/types.h>
@@ -9,10 +9,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace sqltrack::launcher::detail {
 
@@ -44,9 +40,9 @@ struct SpawnResult {
   int error = 0;   // errno of the failed start (PATH search, fork or exec)
 };
 
-// Forks and execs with every signal (but the synchronous faults) blocked in
+// vforks and execs with every signal (but the synchronous faults) blocked in
 // the wrapper meanwhile; returns once the exec succeeded or failed. A child
 // whose exec failed has been reaped when this returns.
-SpawnResult spawn(boost::asio::io_context& io, const SpawnRequest& request);
+SpawnResult spawn(const SpawnRequest& request);
 
 }  // namespace sqltrack::launcher::detail
