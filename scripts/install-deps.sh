@@ -12,7 +12,7 @@ packages=(
   postgresql postgresql-client
   slurm-wlm munge
   python3 python3-psycopg
-  tmux procps psmisc
+  tmux procps psmisc time
 )
 # Optional extras for the fuzz target and benchmarks; failures here are not fatal.
 extras=(clang libclang-rt-14-dev hyperfine)

@@ -58,6 +58,11 @@ ctest_args=(--output-on-failure --timeout 900 -j "$jobs")
 [ -n "$label" ] && ctest_args+=(-L "$label")
 status=0
 ctest --test-dir "$build" "${ctest_args[@]}" || status=$?
+if [ -z "$label" ]; then
+  # Smoke runs of the benchmarks: they must work and store every row; timings are not judged.
+  python3 bench/ingest.py --build "$build" --rows 20000 --peer-rows 1000 --repeat 1 || status=$?
+  python3 bench/wrapper_overhead.py "$build" --runs 5 --rss-runs 2 || status=$?
+fi
 if [ $sanitize -eq 1 ]; then
   # The sanitizer build runs the groups that need no cluster; Slurm jobs run the release build.
   san_label=${label:-"unit|integration"}
