@@ -62,6 +62,12 @@ if [ -z "$label" ]; then
   # Smoke runs of the benchmarks: they must work and store every row; timings are not judged.
   python3 bench/ingest.py --build "$build" --rows 20000 --peer-rows 1000 --repeat 1 || status=$?
   python3 bench/wrapper_overhead.py "$build" --runs 5 --rss-runs 2 || status=$?
+  # A bounded fuzz run of the metric line and config parsers (the 10-minute run: scripts/fuzz.sh).
+  if command -v clang++ >/dev/null; then
+    scripts/fuzz.sh 60 || status=$?
+  else
+    echo "test.sh: fuzzing skipped: clang++ is missing (scripts/install-deps.sh installs it)"
+  fi
 fi
 if [ $sanitize -eq 1 ]; then
   # The sanitizer build runs the groups that need no cluster; Slurm jobs run the release build.

@@ -28,6 +28,7 @@ const std::set<std::string, std::less<>> kOwnKeys = {
     "flush_interval",  // seconds between metric writes at the latest
     "batch_rows",      // metric rows per statement (250)
     "reject_dir",      // where rejected metric lines are kept
+    "sqlite_on_network_fs",  // true: use a SQLite file on NFS/Lustre/... anyway
 };
 
 // Other spellings accepted for compatibility with sqltrack 0.1.3 configs.
@@ -114,15 +115,21 @@ RawSettings read_yaml_file(const std::filesystem::path& path, const std::filesys
     throw ConfigError("config file '" + shown.string() + "' must be a mapping of key: value");
   }
   for (const auto& entry : root) {
-    std::string key = entry.first.as<std::string>();
     std::string source =
         "config file '" + shown.string() + "' line " + std::to_string(entry.first.Mark().line + 1);
+    // Keys and list items must be plain scalars: as<std::string>() throws yaml-cpp's own
+    // exception for a list or mapping (found by fuzz/config_fuzzer.cpp).
+    if (!entry.first.IsScalar()) throw ConfigError(source + ": a key must be a plain name");
+    std::string key = entry.first.as<std::string>();
     std::string value;
     if (entry.second.IsScalar()) {
       value = entry.second.as<std::string>();
     } else if (entry.second.IsSequence()) {
       // A list (e.g. env_redact) becomes the comma-separated form of the plain config.
       for (const auto& item : entry.second) {
+        if (!item.IsScalar()) {
+          throw ConfigError(source + ": the list of '" + key + "' may hold only plain values");
+        }
         if (!value.empty()) value += ",";
         value += item.as<std::string>();
       }
@@ -277,7 +284,7 @@ Settings resolve_settings(const CommandLineSettings& flags, const Environment& e
       throw ConfigError("unknown setting '" + raw_key + "' (" + setting.source +
                         "): expected a libpq keyword or one of engine, schema, path, "
                         "env_redact, busy_timeout, add_columns, flush_interval, batch_rows, "
-                        "reject_dir");
+                        "reject_dir, sqlite_on_network_fs");
     }
     settings.values[key] = std::move(setting);
   };
@@ -353,6 +360,7 @@ std::unique_ptr<db::Database> open_database(const Settings& settings) {
     options.path = settings.sqlite_path();
     options.busy_timeout = std::chrono::milliseconds(
         static_cast<long long>(settings.get_number("busy_timeout", 60) * 1000));
+    options.allow_network_filesystem = settings.get_bool("sqlite_on_network_fs", false);
     try {
       return db::open_sqlite(options);
     } catch (const DatabaseError& e) {

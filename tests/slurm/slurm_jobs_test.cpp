@@ -126,6 +126,12 @@ TEST_F(SlurmJobTest, RequeueResumesTheSameRunFromItsCheckpoint) {
   EXPECT_NE(output.find("start 1 of job " + job + ": resuming at step "), std::string::npos);
   EXPECT_EQ(output.find("start 1 of job " + job + ": resuming at step 0"), std::string::npos);
   EXPECT_NE(output.find("done at step 8"), std::string::npos) << output;
+  // Metrics of both starts are in the one run; a step written again after the requeue
+  // overwrote its row.
+  EXPECT_EQ(scalar("SELECT count(*) || ' ' || min(step) || ' ' || max(step) FROM metrics "
+                   "WHERE run_id = $1",
+                   {std::stoll(run_id)}),
+            "8 1 8");
 }
 
 class SlurmArrayTest : public test::SlurmJobPostgresTest {};

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "sqltrack/db/filesystem_check.hpp"
 #include "sqltrack/error.hpp"
 
 namespace sqltrack::db {
@@ -186,6 +187,8 @@ std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
     // failure (SQLITE_MISUSE) leaves the default, which works as well.
     sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
   });
+  // Before SQLite creates anything: a refused location is left untouched.
+  if (!options.allow_network_filesystem) check_sqlite_location(options.path);
   sqlite3* handle = nullptr;
   std::string path = options.path.string();
   int rc =

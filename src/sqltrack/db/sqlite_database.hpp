@@ -15,6 +15,9 @@ namespace sqltrack::db {
 struct SqliteOptions {
   std::filesystem::path path = "sqltrack.db";
   std::chrono::milliseconds busy_timeout{60000};
+  // Open even on a network filesystem (setting sqlite_on_network_fs); otherwise
+  // such a location is refused with a ConfigError (see filesystem_check.hpp).
+  bool allow_network_filesystem = false;
 };
 
 std::unique_ptr<Database> open_sqlite(const SqliteOptions& options);
