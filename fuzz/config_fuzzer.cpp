@@ -26,15 +26,18 @@ namespace {
 const std::filesystem::path& work_dir() {
   static const std::filesystem::path dir = [] {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/sqltrack-config-fuzz.XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/sqltrack-config-fuzz.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       std::perror("config_fuzzer: mkdtemp");
       std::abort();
     }
     std::filesystem::path made(pattern);
     // Removed when the fuzzer exits normally (not after a crash: the files are then evidence).
-    std::atexit([] { std::error_code ignored; std::filesystem::remove_all(work_dir(), ignored); });
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(work_dir(), ignored);
+    });
     return made;
   }();
   return dir;

@@ -56,7 +56,9 @@ bool same_value(const MetricValue& a, const MetricValue& b) {
 
 bool valid_key(std::string_view key) {
   if (key.empty() || key.size() > sqltrack::kMaxMetricKeyBytes) return false;
-  const auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  const auto start = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
   if (!start(key[0])) return false;
   for (const char c : key) {
     if (!start(c) && !(c >= '0' && c <= '9')) return false;
@@ -71,11 +73,21 @@ bool valid_utf8(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t n = 0;
     std::uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + n >= s.size()) return false;
     for (std::size_t k = 1; k <= n; ++k) {
       const auto d = static_cast<unsigned char>(s[i + k]);
@@ -105,7 +117,8 @@ void check_line(const MetricLine& line, std::string_view input) {
       if (!valid_utf8(*text)) fail("string value is not valid UTF-8", input);
       for (const char c : *text) {
         const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 && c != '\n' && c != '\r' && c != '\t') fail("control byte in a string", input);
+        if (byte < 0x20 && c != '\n' && c != '\r' && c != '\t')
+          fail("control byte in a string", input);
       }
     } else if (const auto* ts = std::get_if<MetricTimestamp>(&value)) {
       const auto again = sqltrack::normalize_metric_timestamp(ts->iso8601);
@@ -123,7 +136,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* error = std::get_if<MetricParseError>(&result)) {
     if (error->reason.empty()) fail("error without a reason", input);
     if (error->reason.size() > 512) fail("error reason longer than 512 bytes", error->reason);
-    if (error->column < 1 || error->column > size + 1) fail("error column outside the line", error->reason);
+    if (error->column < 1 || error->column > size + 1)
+      fail("error column outside the line", error->reason);
     return 0;
   }
   auto* line = std::get_if<MetricLine>(&result);
@@ -145,7 +159,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!again->progress || !same_double(*again->progress, row.progress)) {
     fail("round trip changed progress", written);
   }
-  if (again->values.size() != row.values.size()) fail("round trip changed the number of values", written);
+  if (again->values.size() != row.values.size())
+    fail("round trip changed the number of values", written);
   for (std::size_t i = 0; i < row.values.size(); ++i) {
     if (again->values[i].first != row.values[i].first) fail("round trip changed a key", written);
     if (!same_value(again->values[i].second, row.values[i].second)) {

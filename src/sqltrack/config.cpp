@@ -19,15 +19,15 @@ namespace {
 
 // Our own keys besides libpq's keywords. Extend this list when a feature adds a setting.
 const std::set<std::string, std::less<>> kOwnKeys = {
-    "engine",        // postgres or sqlite
-    "schema",        // PostgreSQL schema, set as search_path
-    "path",          // SQLite database file
-    "env_redact",    // extra patterns of environment names whose values are redacted
-    "busy_timeout",  // SQLite: seconds a writer waits for a lock
-    "add_columns",     // true: unknown metric keys become new columns
-    "flush_interval",  // seconds between metric writes at the latest
-    "batch_rows",      // metric rows per statement (250)
-    "reject_dir",      // where rejected metric lines are kept
+    "engine",                // postgres or sqlite
+    "schema",                // PostgreSQL schema, set as search_path
+    "path",                  // SQLite database file
+    "env_redact",            // extra patterns of environment names whose values are redacted
+    "busy_timeout",          // SQLite: seconds a writer waits for a lock
+    "add_columns",           // true: unknown metric keys become new columns
+    "flush_interval",        // seconds between metric writes at the latest
+    "batch_rows",            // metric rows per statement (250)
+    "reject_dir",            // where rejected metric lines are kept
     "sqlite_on_network_fs",  // true: use a SQLite file on NFS/Lustre/... anyway
 };
 

@@ -21,12 +21,18 @@ bool contains(const std::string& text, std::string_view part) {
 
 const char* kind_name(MetricColumnKind kind) {
   switch (kind) {
-    case MetricColumnKind::floating: return "a number";
-    case MetricColumnKind::integer: return "an integer";
-    case MetricColumnKind::boolean: return "true or false";
-    case MetricColumnKind::text: return "a quoted string";
-    case MetricColumnKind::timestamp: return "an ISO 8601 timestamp";
-    case MetricColumnKind::other: return "a value";
+    case MetricColumnKind::floating:
+      return "a number";
+    case MetricColumnKind::integer:
+      return "an integer";
+    case MetricColumnKind::boolean:
+      return "true or false";
+    case MetricColumnKind::text:
+      return "a quoted string";
+    case MetricColumnKind::timestamp:
+      return "an ISO 8601 timestamp";
+    case MetricColumnKind::other:
+      return "a value";
   }
   return "a value";
 }
@@ -123,10 +129,11 @@ void MetricColumns::add(MetricColumn column) {
 }
 
 std::optional<std::string> metric_value_mismatch(const MetricColumn& column,
-                                                  const MetricValue& value) {
+                                                 const MetricValue& value) {
   bool fits = true;
   switch (column.kind) {
-    case MetricColumnKind::other: break;
+    case MetricColumnKind::other:
+      break;
     case MetricColumnKind::floating:
       fits = std::holds_alternative<double>(value) || std::holds_alternative<std::int64_t>(value);
       break;
@@ -134,12 +141,16 @@ std::optional<std::string> metric_value_mismatch(const MetricColumn& column,
       fits = std::holds_alternative<std::int64_t>(value) ||
              (std::holds_alternative<double>(value) && is_integral(std::get<double>(value)));
       break;
-    case MetricColumnKind::boolean: fits = std::holds_alternative<bool>(value); break;
+    case MetricColumnKind::boolean:
+      fits = std::holds_alternative<bool>(value);
+      break;
     case MetricColumnKind::text:
       fits = std::holds_alternative<std::string>(value) ||
              std::holds_alternative<MetricTimestamp>(value);
       break;
-    case MetricColumnKind::timestamp: fits = std::holds_alternative<MetricTimestamp>(value); break;
+    case MetricColumnKind::timestamp:
+      fits = std::holds_alternative<MetricTimestamp>(value);
+      break;
   }
   if (fits) return std::nullopt;
   return "column \"" + column.name + "\" (" + column.declared_type + ") takes " +
@@ -189,8 +200,8 @@ MetricColumn add_metric_column(db::Database& db, std::string_view name,
   };
   const std::string type = std::visit(TypeOf{pg}, first_value);
   // The name passed the check above and is quoted as well; only the type is ours.
-  const std::string sql = std::string("ALTER TABLE metrics ADD COLUMN ") + (pg ? "IF NOT EXISTS " : "") +
-                          db::quote_identifier(name) + " " + type;
+  const std::string sql = std::string("ALTER TABLE metrics ADD COLUMN ") +
+                          (pg ? "IF NOT EXISTS " : "") + db::quote_identifier(name) + " " + type;
   try {
     db.execute(sql);
   } catch (const DatabaseError& e) {

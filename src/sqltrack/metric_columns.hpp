@@ -43,7 +43,7 @@ class MetricColumns {
 // Why the value does not fit the column, or nullopt when it does. An integer fits a float
 // column; an integral float (3.0) fits an integer column.
 std::optional<std::string> metric_value_mismatch(const MetricColumn& column,
-                                                  const MetricValue& value);
+                                                 const MetricValue& value);
 
 // The value as bound for the column (an integral float for an integer column becomes an
 // integer; a timestamp is bound as its ISO 8601 text).

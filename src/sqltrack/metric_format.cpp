@@ -23,12 +23,23 @@ std::string quote(const std::string& text) {
   out.reserve(text.size() + 2);
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -48,7 +59,8 @@ std::string format_metric_value(const MetricValue& value) {
 }
 
 std::string format_metric_row(const MetricRow& row) {
-  std::string line = "step=" + std::to_string(row.step) + " progress=" + format_double(row.progress);
+  std::string line =
+      "step=" + std::to_string(row.step) + " progress=" + format_double(row.progress);
   for (const auto& [key, value] : row.values) {
     line += ' ';
     line += key;

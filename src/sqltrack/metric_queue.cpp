@@ -17,7 +17,9 @@ namespace sqltrack {
 MetricQueue::MetricQueue(std::size_t memory_rows, std::filesystem::path spill_path)
     : memory_rows_(memory_rows), spill_path_(std::move(spill_path)) {}
 
-MetricQueue::~MetricQueue() { close_spill(); }
+MetricQueue::~MetricQueue() {
+  close_spill();
+}
 
 void MetricQueue::close_spill() {
   if (!spill_) return;
@@ -79,8 +81,8 @@ void MetricQueue::read_spilled(std::size_t max, std::vector<PendingMetricRow>& o
   while (out.size() < max && spilled_ > 0) {
     ssize_t length = ::getline(&buffer, &capacity, spill_);
     if (length <= 0) {
-      std::cerr << "sqltrack-run: warning: the spill file " << spill_path_.string() << " ended early; "
-                << spilled_ << " metric rows are lost\n";
+      std::cerr << "sqltrack-run: warning: the spill file " << spill_path_.string()
+                << " ended early; " << spilled_ << " metric rows are lost\n";
       spilled_ = 0;
       break;
     }

@@ -56,16 +56,19 @@ void MetricReader::finish(std::uint32_t source) {
       [&](std::string_view line, bool too_long) { on_line(source, line, too_long); });
 }
 
-void MetricReader::restart(std::uint32_t source) { sources_.at(source).splitter.reset(); }
+void MetricReader::restart(std::uint32_t source) {
+  sources_.at(source).splitter.reset();
+}
 
 void MetricReader::on_line(std::uint32_t source, std::string_view line, bool too_long) {
   Source& s = sources_[source];
   LineOrigin origin{source, ++s.lines};
   ++lines_read_;
   if (too_long) {
-    rejects_(origin,
-             "line longer than " + std::to_string(kMaxMetricLineBytes) + " bytes (first bytes kept)",
-             line);
+    rejects_(
+        origin,
+        "line longer than " + std::to_string(kMaxMetricLineBytes) + " bytes (first bytes kept)",
+        line);
     return;
   }
   MetricParseResult parsed = parse_metric_line(line);

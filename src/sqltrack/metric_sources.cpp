@@ -14,7 +14,9 @@
 namespace sqltrack {
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 }  // namespace
 
@@ -38,8 +40,8 @@ std::filesystem::path MetricSources::open_fifo(const std::filesystem::path& dir,
   // end-of-file while the job runs (Linux defines O_RDWR on a FIFO).
   int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw Error(errno_text("cannot open the metrics FIFO " + path.string()));
-  auto source = std::make_unique<StreamSource>(
-      StreamSource{reader_.add_source(source_name), boost::asio::posix::stream_descriptor(io_, fd)});
+  auto source = std::make_unique<StreamSource>(StreamSource{
+      reader_.add_source(source_name), boost::asio::posix::stream_descriptor(io_, fd)});
   read_next(*source);
   streams_.push_back(std::move(source));
   return path;
@@ -84,7 +86,8 @@ void MetricSources::read_available(StreamSource& source) {
   for (;;) {
     ssize_t n = ::read(fd, source.buffer.data(), source.buffer.size());
     if (n > 0) {
-      reader_.feed(source.source, std::string_view(source.buffer.data(), static_cast<std::size_t>(n)));
+      reader_.feed(source.source,
+                   std::string_view(source.buffer.data(), static_cast<std::size_t>(n)));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -97,8 +100,8 @@ void MetricSources::read_available(StreamSource& source) {
 void MetricSources::follow_file(const std::filesystem::path& path,
                                 std::chrono::milliseconds poll_interval,
                                 const std::string& source_name) {
-  auto file = std::make_unique<FileSource>(FileSource{reader_.add_source(source_name), path,
-                                                      poll_interval, boost::asio::steady_timer(io_)});
+  auto file = std::make_unique<FileSource>(FileSource{
+      reader_.add_source(source_name), path, poll_interval, boost::asio::steady_timer(io_)});
   poll_file(*file);
   schedule_poll(*file);
   files_.push_back(std::move(file));

@@ -36,11 +36,20 @@ void append_copy_text(std::string& out, const db::Value& value) {
     void operator()(const std::string& v) const {
       for (char c : v) {
         switch (c) {
-          case '\\': out += "\\\\"; break;
-          case '\t': out += "\\t"; break;
-          case '\n': out += "\\n"; break;
-          case '\r': out += "\\r"; break;
-          default: out += c;
+          case '\\':
+            out += "\\\\";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          case '\n':
+            out += "\\n";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          default:
+            out += c;
         }
       }
     }
@@ -56,7 +65,10 @@ class UpsertWriter {
  public:
   UpsertWriter(db::Database& db, std::int64_t run_id, const std::vector<MetricRow>& rows,
                const MetricColumns& columns, std::size_t rows_per_statement)
-      : db_(db), run_id_(run_id), rows_(rows), columns_(columns),
+      : db_(db),
+        run_id_(run_id),
+        rows_(rows),
+        columns_(columns),
         rows_per_statement_(std::max<std::size_t>(1, rows_per_statement)) {}
 
   // Writes rows [first, last) in one transaction.
@@ -105,7 +117,8 @@ class UpsertWriter {
     std::size_t end = begin;
     while (end < last && end - begin < rows_per_statement_) {
       std::size_t new_columns = 0;
-      for (const auto& [name, value] : rows_[end].values) new_columns += seen.contains(name) ? 0 : 1;
+      for (const auto& [name, value] : rows_[end].values)
+        new_columns += seen.contains(name) ? 0 : 1;
       std::size_t params = 1 + (end + 1 - begin) * (2 + seen.size() + new_columns);
       if (end > begin && params > kMaxParameters) break;
       for (const auto& [name, value] : rows_[end].values) seen.emplace(name, true);

@@ -18,8 +18,8 @@
 #include "sqltrack/launcher/launcher.hpp"
 #include "sqltrack/metric_format.hpp"
 #include "sqltrack/metric_sources.hpp"
-#include "sqltrack/run_writer.hpp"
 #include "sqltrack/run_outcome.hpp"
+#include "sqltrack/run_writer.hpp"
 #include "sqltrack/schema.hpp"
 #include "sqltrack/slurm_env.hpp"
 #include "sqltrack/slurm_mirror.hpp"
@@ -92,9 +92,7 @@ class RunRecorder {
     }
   }
 
-  std::optional<RunIds> ids() const {
-    return failed_ ? std::nullopt : std::optional(ids_);
-  }
+  std::optional<RunIds> ids() const { return failed_ ? std::nullopt : std::optional(ids_); }
   db::Database* database() const { return failed_ ? nullptr : db_.get(); }
 
   // While set, writes are posted to the writer's thread instead of run here.
@@ -167,7 +165,8 @@ IngestSettings ingest_settings(const WrapOptions& options, const Settings& setti
   if (!(flush > 0 && flush <= 3600)) {
     throw ConfigError("setting 'flush_interval' must be between 0 and 3600 seconds");
   }
-  ingest.write.flush_interval = std::chrono::milliseconds(std::max<long>(1, std::lround(flush * 1000)));
+  ingest.write.flush_interval =
+      std::chrono::milliseconds(std::max<long>(1, std::lround(flush * 1000)));
   double rows = settings.get_number("batch_rows", 250);
   if (!(rows >= 1 && rows <= 100000)) {
     throw ConfigError("setting 'batch_rows' must be between 1 and 100000");
@@ -225,8 +224,8 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     try {
       ingest.write.spill_path = private_dir.path() / "spill";
       writer = std::make_unique<RunWriter>(*recorder.database(), ids->run_id,
-                                           MetricColumns::load(*recorder.database()),
-                                           ingest.write, rejects, describe_origin);
+                                           MetricColumns::load(*recorder.database()), ingest.write,
+                                           rejects, describe_origin);
     } catch (const Error& e) {
       recorder.fail(e);
     }
@@ -352,7 +351,8 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
 
   FinalStatus status = final_status(outcome);
   if (mirror && mirror->verdict() && !mirror->verdict()->user_signal) {
-    status = FinalStatus{mirror->verdict()->status, mirror->verdict()->detail + "; " + status.detail};
+    status =
+        FinalStatus{mirror->verdict()->status, mirror->verdict()->detail + "; " + status.detail};
   }
   RunEnd end;
   end.time = outcome.ended;

@@ -28,11 +28,17 @@ std::string one_line(std::string text) {
 RunWriter::RunWriter(db::Database& db, std::int64_t run_id, MetricColumns columns,
                      MetricWriteOptions options, RejectLog& rejects,
                      std::function<std::string(LineOrigin)> describe_origin)
-    : db_(db), run_id_(run_id), columns_(std::move(columns)), options_(std::move(options)),
-      rejects_(rejects), describe_origin_(std::move(describe_origin)),
+    : db_(db),
+      run_id_(run_id),
+      columns_(std::move(columns)),
+      options_(std::move(options)),
+      rejects_(rejects),
+      describe_origin_(std::move(describe_origin)),
       queue_(options_.memory_rows, options_.spill_path) {}
 
-RunWriter::~RunWriter() { finish(); }
+RunWriter::~RunWriter() {
+  finish();
+}
 
 void RunWriter::start() {
   if (thread_.joinable()) return;
@@ -126,7 +132,8 @@ void RunWriter::run() {
 bool RunWriter::flush_some() {
   if (!pending_.empty()) return write_pending();
   // Several statements per transaction: one commit (one disk flush) per ~10 000 rows.
-  std::vector<PendingMetricRow> taken = queue_.take(std::max<std::size_t>(options_.batch_rows * 10, 10000));
+  std::vector<PendingMetricRow> taken =
+      queue_.take(std::max<std::size_t>(options_.batch_rows * 10, 10000));
   MetricBatch batch;
   for (auto& pending : taken) {
     std::string reason;
@@ -213,7 +220,8 @@ void RunWriter::keep_unstored(const std::string& reason) {
   for (;;) {
     auto rows = queue_.take(options_.batch_rows * 10);
     if (rows.empty()) break;
-    for (const auto& row : rows) rejects_.keep(where(row.origin), reason, format_metric_row(row.row));
+    for (const auto& row : rows)
+      rejects_.keep(where(row.origin), reason, format_metric_row(row.row));
   }
 }
 

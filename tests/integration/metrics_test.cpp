@@ -21,12 +21,20 @@ std::string metric_columns_migration(db::Engine engine) {
   std::string integer = pg ? "bigint" : "INTEGER";
   std::string timestamp = pg ? "timestamptz" : "TIMESTAMP";
   return "BEGIN;\n"
-         "ALTER TABLE metrics ADD COLUMN a " + integer + ";\n"
-         "ALTER TABLE metrics ADD COLUMN b " + real + ";\n"
+         "ALTER TABLE metrics ADD COLUMN a " +
+         integer +
+         ";\n"
+         "ALTER TABLE metrics ADD COLUMN b " +
+         real +
+         ";\n"
          "ALTER TABLE metrics ADD COLUMN tag TEXT;\n"
-         "ALTER TABLE metrics ADD COLUMN train_loss " + real + " CHECK (train_loss >= 0);\n"
+         "ALTER TABLE metrics ADD COLUMN train_loss " +
+         real +
+         " CHECK (train_loss >= 0);\n"
          "ALTER TABLE metrics ADD COLUMN done BOOLEAN;\n"
-         "ALTER TABLE metrics ADD COLUMN seen_at " + timestamp + ";\n"
+         "ALTER TABLE metrics ADD COLUMN seen_at " +
+         timestamp +
+         ";\n"
          "END;\n";
 }
 
@@ -127,21 +135,20 @@ TEST_P(MetricsTest, HundredThousandLinesFromCppArriveThroughEachSource) {
   EXPECT_EQ(metric_summary(), expected_summary(100000)) << "--metrics-fd: " << fd.err;
 
   std::string path = (db_.cwd() / "metrics.log").string();
-  CommandResult file =
-      wrap({"--metrics-file", path}, {METRIC_LINES_BIN, "file=" + path, "100000"});
+  CommandResult file = wrap({"--metrics-file", path}, {METRIC_LINES_BIN, "file=" + path, "100000"});
   ASSERT_EQ(file.exit_code, 0) << file.err;
   EXPECT_EQ(metric_summary(), expected_summary(100000)) << "--metrics-file: " << file.err;
 }
 
 TEST_P(MetricsTest, FollowedFileMayAppearLateAndBeTruncated) {
   std::string path = (db_.cwd() / "late.log").string();
-  CommandResult result = wrap_bash(
-      "sleep 0.3; for i in 0 1 2; do echo \"step=$i a=$i\" >> " + path +
-          "; done; sleep 0.5; : > " + path + "; sleep 0.3; echo 'step=7 a=7' >> " + path +
-          "; sleep 0.3",
-      {"--metrics-file", path});
+  CommandResult result = wrap_bash("sleep 0.3; for i in 0 1 2; do echo \"step=$i a=$i\" >> " +
+                                       path + "; done; sleep 0.5; : > " + path +
+                                       "; sleep 0.3; echo 'step=7 a=7' >> " + path + "; sleep 0.3",
+                                   {"--metrics-file", path});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(scalar("SELECT " + agg("step || ':' || a") + " FROM "
+  EXPECT_EQ(scalar("SELECT " + agg("step || ':' || a") +
+                   " FROM "
                    "(SELECT step, a FROM metrics ORDER BY step) AS m"),
             "0:0,1:1,2:2,7:7");
 }
@@ -177,19 +184,21 @@ TEST_P(MetricsTest, LinesForOneKeyMergeAndReplaysOverwrite) {
 TEST_P(MetricsTest, EachKindOfBadLineIsRejectedWithItsNumberAndTheRestStored) {
   std::string long_line = "step=9 tag=\"" + std::string(70000, 'x') + "\"";
   test::write_file(db_.cwd() / "lines.txt",
-                   "step=1 a=1\n"                  // 1: good
-                   "step=2 a=two\n"                // 2: syntax
-                   "step=3 nosuch=1\n"             // 3: unknown column
-                   "step=4 a=0.5\n"                // 4: wrong type for an integer column
-                   "step=5 done=1\n"               // 5: wrong type for a boolean column
-                   + long_line + "\n"              // 6: too long
-                   "step=7 train_loss=-1\n"        // 7: refused by the database (CHECK)
-                   "# a comment\n"                 // 8: ignored
-                   "step=9 a=9 done=true seen_at=2026-11-23T10:00:00Z\n");  // 9: good
+                   "step=1 a=1\n"       // 1: good
+                   "step=2 a=two\n"     // 2: syntax
+                   "step=3 nosuch=1\n"  // 3: unknown column
+                   "step=4 a=0.5\n"     // 4: wrong type for an integer column
+                   "step=5 done=1\n"    // 5: wrong type for a boolean column
+                       + long_line +
+                       "\n"                      // 6: too long
+                       "step=7 train_loss=-1\n"  // 7: refused by the database (CHECK)
+                       "# a comment\n"           // 8: ignored
+                       "step=9 a=9 done=true seen_at=2026-11-23T10:00:00Z\n");  // 9: good
   CommandResult result = wrap_bash("cat lines.txt > $SQLTRACK_METRICS");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(scalar("SELECT " + agg("step || ''") + " FROM (SELECT step FROM metrics ORDER BY step) AS m"),
-            "1,9");
+  EXPECT_EQ(
+      scalar("SELECT " + agg("step || ''") + " FROM (SELECT step FROM metrics ORDER BY step) AS m"),
+      "1,9");
   for (const char* expected :
        {"SQLTRACK_METRICS line 2: column 10:", "SQLTRACK_METRICS line 3: unknown column \"nosuch\"",
         "SQLTRACK_METRICS line 4: column \"a\"", "SQLTRACK_METRICS line 5: column \"done\"",
@@ -218,14 +227,14 @@ TEST_P(MetricsTest, AddColumnsCreatesTypedColumnsAndRefusesUnsafeNames) {
             "0.1 3 warm");
   EXPECT_NE(result.err.find("cannot add column \"Bad_Name\""), std::string::npos) << result.err;
   // The typed column refuses what does not fit, also on the next run.
-  CommandResult second = wrap_bash("echo 'step=3 epochs=0.5' > $SQLTRACK_METRICS", {"--add-columns"});
+  CommandResult second =
+      wrap_bash("echo 'step=3 epochs=0.5' > $SQLTRACK_METRICS", {"--add-columns"});
   EXPECT_NE(second.err.find("column \"epochs\""), std::string::npos) << second.err;
 }
 
 TEST_P(MetricsTest, NoMetricsPointsTheJobAtDevNull) {
-  CommandResult result =
-      wrap_bash("echo \"$SQLTRACK_METRICS\"; echo 'step=1 a=1' > \"$SQLTRACK_METRICS\"",
-                {"--no-metrics"});
+  CommandResult result = wrap_bash(
+      "echo \"$SQLTRACK_METRICS\"; echo 'step=1 a=1' > \"$SQLTRACK_METRICS\"", {"--no-metrics"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "/dev/null\n");
   EXPECT_EQ(scalar("SELECT count(*) FROM metrics"), "0");
@@ -296,10 +305,10 @@ TEST_P(MetricsTest, WithoutADatabaseTheLinesAreKeptInTheRejectFile) {
   test::TempDir dir;
   test::CommandOptions options;
   options.cwd = dir.path();
-  CommandResult result = test::run_command(
-      {SQLTRACK_RUN_BIN, "--engine", "postgres", "-a", "127.0.0.1:1", "-d", "none", "--", "bash",
-       "-c", "echo 'step=1 a=1' > $SQLTRACK_METRICS"},
-      options);
+  CommandResult result =
+      test::run_command({SQLTRACK_RUN_BIN, "--engine", "postgres", "-a", "127.0.0.1:1", "-d",
+                         "none", "--", "bash", "-c", "echo 'step=1 a=1' > $SQLTRACK_METRICS"},
+                        options);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   bool found = false;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {

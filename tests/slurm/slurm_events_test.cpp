@@ -11,17 +11,13 @@ namespace {
 using namespace std::chrono_literals;
 using test::SlurmJobTest;
 
-std::int64_t id_of(const std::string& job) {
-  return std::stoll(job);
-}
-
 TEST_F(SlurmJobTest, WarningSignalThenTimeLimitIsTimeout) {
   // --signal=B:USR1@40: Slurm warns the batch shell (the wrapper) about 20 s in; the command
   // notes it and goes on until the one-minute limit ends the job.
   auto job = sbatch({"--time=1", "--signal=B:USR1@40"}, R"(#!/bin/bash
 exec sqltrack-run -e limits -- bash -c 'trap "touch warned" USR1; while true; do sleep 0.2; done'
 )");
-  const std::vector<db::Value> id{id_of(job)};
+  const std::vector<db::Value> id{test::job_number(job)};
   ASSERT_TRUE(wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", id, "RUNNING"));
   ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(job_dir() / "warned"); }, 90s))
       << "the command never got SIGUSR1; job output: " << job_output(job + ".out");
@@ -42,7 +38,7 @@ exec sqltrack-run -e limits -- bash -c 'trap "touch warned" USR1; while true; do
 
 TEST_F(SlurmJobTest, PreemptionOfAWrappedRunIsPreempted) {
   auto job = sbatch({"-p", "low"}, "#!/bin/bash\nexec sqltrack-run -e preempt -- sleep 300\n");
-  const std::vector<db::Value> id{id_of(job)};
+  const std::vector<db::Value> id{test::job_number(job)};
   ASSERT_TRUE(wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", id, "RUNNING"));
   // A job of the higher-priority partition that needs the whole node.
   sbatch({"-p", "high", "--exclusive"}, "#!/bin/bash\nsleep 1\n");
@@ -63,7 +59,7 @@ while True:
     time.sleep(0.05)
 '
 )");
-  const std::vector<db::Value> id{id_of(job)};
+  const std::vector<db::Value> id{test::job_number(job)};
   const std::string sql = "SELECT status FROM runs WHERE slurm_job_id = $1";
   bool ended = test::wait_until(
       [&] {

@@ -12,23 +12,21 @@ namespace {
 using namespace std::chrono_literals;
 using test::SlurmJobTest;
 
-std::int64_t id_of(const std::string& job) {
-  return std::stoll(job);
-}
-
 TEST_F(SlurmJobTest, ExitZeroIsCompletedExitThreeIsFailed) {
   auto ok = sbatch({"-J", "exits"}, "#!/bin/bash\nexec sqltrack-run -- true\n");
   auto bad = sbatch({"-J", "exits"}, "#!/bin/bash\nexec sqltrack-run -- sh -c 'exit 3'\n");
   const std::string sql = "SELECT status FROM runs WHERE slurm_job_id = $1";
-  wait_for_value(sql, {id_of(ok)}, "COMPLETED");
-  wait_for_value(sql, {id_of(bad)}, "FAILED");
-  EXPECT_EQ(scalar("SELECT exit_code FROM runs WHERE slurm_job_id = $1", {id_of(bad)}), "3");
+  wait_for_value(sql, {test::job_number(ok)}, "COMPLETED");
+  wait_for_value(sql, {test::job_number(bad)}, "FAILED");
+  EXPECT_EQ(scalar("SELECT exit_code FROM runs WHERE slurm_job_id = $1", {test::job_number(bad)}),
+            "3");
   EXPECT_EQ(scalar("SELECT e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
                    "WHERE slurm_job_id = $1",
-                   {id_of(ok)}),
+                   {test::job_number(ok)}),
             "exits");
-  EXPECT_EQ(scalar("SELECT slurm_partition FROM runs WHERE slurm_job_id = $1", {id_of(ok)}),
-            "debug");
+  EXPECT_EQ(
+      scalar("SELECT slurm_partition FROM runs WHERE slurm_job_id = $1", {test::job_number(ok)}),
+      "debug");
   // The wrapper exits with the command's status, so Slurm agrees.
   wait_for_job_state(bad, "FAILED");
 }
@@ -36,7 +34,8 @@ TEST_F(SlurmJobTest, ExitZeroIsCompletedExitThreeIsFailed) {
 TEST_F(SlurmJobTest, PlainExampleRunsAsWritten) {
   auto job = sbatch_file({}, std::string(SQLTRACK_SOURCE_DIR) + "/slurm/examples/plain.sh");
   ASSERT_FALSE(job.empty());
-  wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", {id_of(job)}, "COMPLETED");
+  wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", {test::job_number(job)},
+                 "COMPLETED");
   EXPECT_EQ(scalar("SELECT name FROM experiments"), "plain-example");
   EXPECT_NE(scalar("SELECT tags FROM runs").find("plain"), std::string::npos);
   EXPECT_NE(job_output("plain-" + job + ".out").find("job " + job + " on "), std::string::npos);
@@ -45,10 +44,11 @@ TEST_F(SlurmJobTest, PlainExampleRunsAsWritten) {
 TEST_F(SlurmJobTest, ScancelIsCancelled) {
   auto job = sbatch({}, "#!/bin/bash\nexec sqltrack-run -- sleep 300\n");
   const std::string sql = "SELECT status FROM runs WHERE slurm_job_id = $1";
-  ASSERT_TRUE(wait_for_value(sql, {id_of(job)}, "RUNNING"));
+  ASSERT_TRUE(wait_for_value(sql, {test::job_number(job)}, "RUNNING"));
   ASSERT_EQ(slurm({"scancel", job}).exit_code, 0);
-  wait_for_value(sql, {id_of(job)}, "CANCELLED", 20s);
-  EXPECT_EQ(scalar("SELECT signal FROM runs WHERE slurm_job_id = $1", {id_of(job)}), "15");
+  wait_for_value(sql, {test::job_number(job)}, "CANCELLED", 20s);
+  EXPECT_EQ(scalar("SELECT signal FROM runs WHERE slurm_job_id = $1", {test::job_number(job)}),
+            "15");
 }
 
 TEST_F(SlurmJobTest, SlurmSyncReconcilesAKilledWrapper) {
@@ -65,14 +65,16 @@ sleep 300
   ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(job_dir() / "killed"); }, 60s));
   ASSERT_EQ(slurm({"scancel", job}).exit_code, 0);
   ASSERT_TRUE(wait_for_job_state(job, "CANCELLED"));
-  EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", {id_of(job)}), "RUNNING");
+  EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", {test::job_number(job)}),
+            "RUNNING");
 
   auto sync = sqltrack({"slurm-sync", "--job", job});
   EXPECT_EQ(sync.exit_code, 0) << sync.err;
   EXPECT_NE(sync.out.find("RUNNING -> CANCELLED: slurm-sync: Slurm says JobState=CANCELLED"),
             std::string::npos)
       << sync.out;
-  EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", {id_of(job)}), "CANCELLED");
+  EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", {test::job_number(job)}),
+            "CANCELLED");
   // Idempotent: the run is terminal now and is not even looked at again.
   auto again = sqltrack({"slurm-sync"});
   EXPECT_NE(again.out.find("0 run(s) checked"), std::string::npos) << again.out;
@@ -80,10 +82,10 @@ sleep 300
 
 TEST_F(SlurmJobTest, SlurmSyncLeavesARunningJobAndAJobSlurmForgot) {
   auto job = sbatch({}, "#!/bin/bash\nexec sqltrack-run -- sleep 300\n");
-  ASSERT_TRUE(
-      wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", {id_of(job)}, "RUNNING"));
+  ASSERT_TRUE(wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1",
+                             {test::job_number(job)}, "RUNNING"));
   // A run of a job from long ago (ids restart with a new cluster state).
-  const std::vector<db::Value> id{id_of(job)};
+  const std::vector<db::Value> id{test::job_number(job)};
   conn_->query("UPDATE runs SET slurm_job_id = 999999 WHERE slurm_job_id = $1", id);
   auto forgotten = sqltrack({"slurm-sync"});
   EXPECT_NE(forgotten.out.find("Slurm no longer knows job 999999"), std::string::npos)
@@ -101,7 +103,7 @@ TEST_F(SlurmJobTest, RequeueResumesTheSameRunFromItsCheckpoint) {
   auto job = sbatch_file({"--export=ALL,STEPS=8,STEP_SECONDS=1"},
                          std::string(SQLTRACK_SOURCE_DIR) + "/slurm/examples/requeue.sh");
   ASSERT_FALSE(job.empty());
-  const std::vector<db::Value> id{id_of(job)};
+  const std::vector<db::Value> id{test::job_number(job)};
   ASSERT_TRUE(wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", id, "RUNNING"));
   auto checkpoint = job_dir() / ("checkpoint-" + job);
   ASSERT_TRUE(test::wait_until(
@@ -143,7 +145,9 @@ TEST_F(SlurmArrayTest, ArrayOfFourIsFourRunsOfOneExperiment) {
   wait_for_value("SELECT count(*) FROM runs WHERE status = 'COMPLETED'", {}, "4", 90s);
   EXPECT_EQ(scalar("SELECT count(DISTINCT experiment_id) FROM runs"), "1");
   EXPECT_EQ(scalar("SELECT name FROM experiments"), "sweep");
-  EXPECT_EQ(scalar("SELECT count(*) FROM runs WHERE slurm_array_job_id = $1", {id_of(job)}), "4");
+  EXPECT_EQ(
+      scalar("SELECT count(*) FROM runs WHERE slurm_array_job_id = $1", {test::job_number(job)}),
+      "4");
   EXPECT_EQ(scalar("SELECT string_agg(slurm_array_task_id::text, ',' ORDER BY "
                    "slurm_array_task_id) FROM runs"),
             "0,1,2,3");
@@ -168,9 +172,11 @@ TEST_F(SlurmJobTest, SubmitIsPendingThenAttached) {
   auto job_at = submit.out.find("Slurm job ") + 10;
   std::string job = submit.out.substr(job_at, submit.out.find(' ', job_at) - job_at);
   track_job(job);
-  EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", {id_of(job)}), "PENDING");
+  EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", {test::job_number(job)}),
+            "PENDING");
 
-  wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", {id_of(job)}, "COMPLETED");
+  wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", {test::job_number(job)},
+                 "COMPLETED");
   EXPECT_EQ(scalar("SELECT count(*) FROM runs"), "1");
   std::string run_id = scalar("SELECT id FROM runs");
   EXPECT_NE(job_output(job + ".out").find("run " + run_id), std::string::npos);

@@ -62,8 +62,7 @@ class SlurmMirrorTest : public SlurmJobTest {
   std::string submit_probe(std::vector<std::string> args) {
     args.push_back(std::string("--export=ALL,") + kProbeVariable + "=" + verdict_path().string());
     auto self = std::filesystem::read_symlink("/proc/self/exe").string();
-    auto job = sbatch(
-        args, "#!/bin/bash\nexec '" + self + "'\n");
+    auto job = sbatch(args, "#!/bin/bash\nexec '" + self + "'\n");
     EXPECT_TRUE(test::wait_until(
         [&] { return std::filesystem::exists(verdict_path().string() + ".ready"); }, 60s))
         << job_output(job + ".out");

@@ -14,6 +14,11 @@
 
 namespace sqltrack::test {
 
+// A job id as sbatch prints it ("12"), as the number the runs table stores.
+inline std::int64_t job_number(const std::string& job) {
+  return std::stoll(job);
+}
+
 class SlurmJobTest : public ::testing::Test {
  protected:
   // The database's engine; the jobs find it through a sqltrack.conf (or the

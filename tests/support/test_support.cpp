@@ -218,8 +218,8 @@ std::vector<std::string> EngineDatabase::cli_flags() const {
   return {};
 }
 
-std::vector<std::string> EngineDatabase::wrapper_argv(const std::vector<std::string>& flags,
-                                                     const std::vector<std::string>& command) const {
+std::vector<std::string> EngineDatabase::wrapper_argv(
+    const std::vector<std::string>& flags, const std::vector<std::string>& command) const {
   std::vector<std::string> argv{SQLTRACK_RUN_BIN};
   auto connection = cli_flags();
   argv.insert(argv.end(), connection.begin(), connection.end());

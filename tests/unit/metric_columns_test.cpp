@@ -14,12 +14,24 @@ namespace sqltrack {
 
 void PrintTo(MetricColumnKind kind, std::ostream* out) {
   switch (kind) {
-    case MetricColumnKind::floating: *out << "floating"; return;
-    case MetricColumnKind::integer: *out << "integer"; return;
-    case MetricColumnKind::boolean: *out << "boolean"; return;
-    case MetricColumnKind::text: *out << "text"; return;
-    case MetricColumnKind::timestamp: *out << "timestamp"; return;
-    case MetricColumnKind::other: *out << "other"; return;
+    case MetricColumnKind::floating:
+      *out << "floating";
+      return;
+    case MetricColumnKind::integer:
+      *out << "integer";
+      return;
+    case MetricColumnKind::boolean:
+      *out << "boolean";
+      return;
+    case MetricColumnKind::text:
+      *out << "text";
+      return;
+    case MetricColumnKind::timestamp:
+      *out << "timestamp";
+      return;
+    case MetricColumnKind::other:
+      *out << "other";
+      return;
   }
   *out << "MetricColumnKind(" << static_cast<int>(kind) << ")";
 }
@@ -216,19 +228,37 @@ TEST(MetricDbValue, KeepsIntegersAndFloatsForFloatColumns) {
 }
 
 TEST(MetricNewColumnName, AcceptsLowerCaseIdentifiers) {
-  const std::vector<std::string> names = {"loss",  "val_top1", "_private", "_",
-                                         "a",     "x9",       std::string(kMaxMetricKeyBytes, 'a'),
-                                         "steps", "run_ids",  "progress_pct"};
+  const std::vector<std::string> names = {
+      "loss",  "val_top1", "_private",    "_", "a", "x9", std::string(kMaxMetricKeyBytes, 'a'),
+      "steps", "run_ids",  "progress_pct"};
   for (const std::string& name : names) {
     EXPECT_TRUE(is_valid_new_metric_column_name(name)) << "expected \"" << name << "\" valid";
   }
 }
 
 TEST(MetricNewColumnName, RefusesOtherNames) {
-  const std::vector<std::string> names = {
-       ""s, "Loss"s, "LOSS"s, "lossA"s, "1abc"s, "9"s, std::string(kMaxMetricKeyBytes + 1, 'a'),
-        "step"s, "progress"s, "run_id"s, "a\"b"s, "\"loss\""s, "a b"s, " loss"s, "loss;"s,
-        "a;DROP TABLE metrics"s, "a-b"s, "a.b"s, "l\xC3\xB6ss"s, "a'b"s, "a\0b"s, "a\nb"s};
+  const std::vector<std::string> names = {""s,
+                                          "Loss"s,
+                                          "LOSS"s,
+                                          "lossA"s,
+                                          "1abc"s,
+                                          "9"s,
+                                          std::string(kMaxMetricKeyBytes + 1, 'a'),
+                                          "step"s,
+                                          "progress"s,
+                                          "run_id"s,
+                                          "a\"b"s,
+                                          "\"loss\""s,
+                                          "a b"s,
+                                          " loss"s,
+                                          "loss;"s,
+                                          "a;DROP TABLE metrics"s,
+                                          "a-b"s,
+                                          "a.b"s,
+                                          "l\xC3\xB6ss"s,
+                                          "a'b"s,
+                                          "a\0b"s,
+                                          "a\nb"s};
   for (const std::string& name : names) {
     EXPECT_FALSE(is_valid_new_metric_column_name(name))
         << "expected " << testing::PrintToString(name) << " refused";
@@ -277,8 +307,9 @@ TEST(MetricColumns, ExplainsAnUnknownColumn) {
 
 TEST(MetricColumns, SuggestsAColumnThatDiffersOnlyInCase) {
   const MetricColumns columns = some_columns();
-  EXPECT_EQ(columns.unknown_column_reason("Train_Loss"),
-            "unknown column \"Train_Loss\" (did you mean \"train_loss\"? names are case-sensitive)");
+  EXPECT_EQ(
+      columns.unknown_column_reason("Train_Loss"),
+      "unknown column \"Train_Loss\" (did you mean \"train_loss\"? names are case-sensitive)");
   EXPECT_EQ(columns.unknown_column_reason("EPOCH"),
             "unknown column \"EPOCH\" (did you mean \"epoch\"? names are case-sensitive)");
   EXPECT_EQ(columns.unknown_column_reason("phase"),

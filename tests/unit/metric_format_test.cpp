@@ -27,9 +27,9 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 // except that every NaN equals every NaN.
 testing::AssertionResult same_value(const MetricValue& expected, const MetricValue& actual) {
   if (expected.index() != actual.index()) {
-    return testing::AssertionFailure() << "expected " << testing::PrintToString(expected)
-                                       << ", got a different kind: "
-                                       << testing::PrintToString(actual);
+    return testing::AssertionFailure()
+           << "expected " << testing::PrintToString(expected)
+           << ", got a different kind: " << testing::PrintToString(actual);
   }
   if (const auto* e = std::get_if<double>(&expected)) {
     const double a = std::get<double>(actual);
@@ -53,8 +53,7 @@ MetricLine parsed(std::string_view text) {
   if (auto* line = std::get_if<MetricLine>(&result)) return std::move(*line);
   if (const auto* error = std::get_if<MetricParseError>(&result)) {
     ADD_FAILURE() << "expected " << testing::PrintToString(std::string(text))
-                  << " to parse, got an error at column " << error->column << ": "
-                  << error->reason;
+                  << " to parse, got an error at column " << error->column << ": " << error->reason;
   } else {
     ADD_FAILURE() << "expected " << testing::PrintToString(std::string(text))
                   << " to parse, it was ignored";
@@ -68,8 +67,8 @@ testing::AssertionResult round_trips(const MetricValue& value) {
   MetricParseResult result = parse_metric_line(text);
   if (const auto* error = std::get_if<MetricParseError>(&result)) {
     return testing::AssertionFailure()
-           << "the formatted line " << testing::PrintToString(text)
-           << " does not parse: column " << error->column << ": " << error->reason;
+           << "the formatted line " << testing::PrintToString(text) << " does not parse: column "
+           << error->column << ": " << error->reason;
   }
   const auto* line = std::get_if<MetricLine>(&result);
   if (line == nullptr || line->values.size() != 1) {
@@ -86,8 +85,7 @@ TEST(MetricFormatValue, WritesIntegersInDecimal) {
   EXPECT_EQ(format_metric_value(std::int64_t{42}), "42");
   EXPECT_EQ(format_metric_value(std::int64_t{-7}), "-7");
   EXPECT_EQ(format_metric_value(std::numeric_limits<std::int64_t>::max()), "9223372036854775807");
-  EXPECT_EQ(format_metric_value(std::numeric_limits<std::int64_t>::min()),
-            "-9223372036854775808");
+  EXPECT_EQ(format_metric_value(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808");
 }
 
 TEST(MetricFormatValue, WritesDoublesInTheirShortestExactForm) {
@@ -133,9 +131,9 @@ TEST(MetricFormatValue, QuotesAndEscapesStrings) {
 }
 
 TEST(MetricFormatRoundTrip, Integers) {
-  for (const std::int64_t v : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1},
-                               std::int64_t{1234567890123}, std::numeric_limits<std::int64_t>::max(),
-                               std::numeric_limits<std::int64_t>::min()}) {
+  for (const std::int64_t v :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, std::int64_t{1234567890123},
+        std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()}) {
     EXPECT_TRUE(round_trips(v));
   }
 }
@@ -273,8 +271,9 @@ TEST(MetricFormatRow, WritesValuesInOrder) {
                                    {"done", false},
                                    {"phase", "warm \"up\""s},
                                    {"at", MetricTimestamp{"2026-11-23T10:15:30Z"}}}};
-  EXPECT_EQ(format_metric_row(row),
-            R"(step=12 progress=0.5 loss=0.25 epoch=2 done=false phase="warm \"up\"" at=2026-11-23T10:15:30Z)");
+  EXPECT_EQ(
+      format_metric_row(row),
+      R"(step=12 progress=0.5 loss=0.25 epoch=2 done=false phase="warm \"up\"" at=2026-11-23T10:15:30Z)");
 }
 
 TEST(MetricFormatRow, ParsesBackToTheSameRow) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/metric_values.hpp"
 #include "support/test_support.hpp"
 
 namespace sqltrack {
@@ -51,24 +52,14 @@ testing::AssertionResult are_numbered_from(const std::vector<PendingMetricRow>& 
   return testing::AssertionSuccess();
 }
 
-// Same kind and same bits for doubles (-0.0 is not 0.0), any NaN equal to any NaN.
-bool same_value(const MetricValue& a, const MetricValue& b) {
-  if (a.index() != b.index()) return false;
-  if (const auto* x = std::get_if<double>(&a)) {
-    const double y = std::get<double>(b);
-    return (std::isnan(*x) && std::isnan(y)) ||
-           std::bit_cast<std::uint64_t>(*x) == std::bit_cast<std::uint64_t>(y);
-  }
-  return a == b;
-}
-
 testing::AssertionResult same_values(const MetricValues& expected, const MetricValues& got) {
   if (expected.size() != got.size()) {
     return testing::AssertionFailure() << "expected " << expected.size() << " values, got "
                                        << got.size() << ": " << testing::PrintToString(got);
   }
   for (std::size_t i = 0; i < expected.size(); ++i) {
-    if (expected[i].first != got[i].first || !same_value(expected[i].second, got[i].second)) {
+    if (expected[i].first != got[i].first ||
+        !test::same_metric_value(expected[i].second, got[i].second)) {
       return testing::AssertionFailure()
              << "value " << i << ": expected " << testing::PrintToString(expected[i]) << ", got "
              << testing::PrintToString(got[i]);
@@ -135,7 +126,7 @@ TEST(MetricQueue, RowsPushedWhileSomeAreSpilledFollowThemIntoTheFile) {
   TempDir dir;
   MetricQueue queue(3, dir / "spill");
   for (std::uint64_t n = 0; n < 5; ++n) queue.push(numbered(n));  // 0-2 memory, 3-4 spilled
-  ASSERT_TRUE(are_numbered_from(queue.take(3), 0));                // memory now empty
+  ASSERT_TRUE(are_numbered_from(queue.take(3), 0));               // memory now empty
   EXPECT_EQ(queue.push(numbered(5)), 3u);
   EXPECT_EQ(queue.spilled(), 3u) << "a row after spilled rows is spilled too, to keep the order";
   const auto one = queue.take(1);
@@ -207,9 +198,11 @@ TEST(MetricQueue, KeepsTheOrderUnderInterleavedPushAndTake) {
 TEST(MetricQueue, OriginsSurviveTheSpill) {
   TempDir dir;
   MetricQueue queue(1, dir / "spill");
-  const std::vector<LineOrigin> origins = {
-      {0, 1}, {7, 123456789012}, {std::numeric_limits<std::uint32_t>::max(), 2},
-      {1, std::numeric_limits<std::uint64_t>::max()}, {0, 0}};
+  const std::vector<LineOrigin> origins = {{0, 1},
+                                           {7, 123456789012},
+                                           {std::numeric_limits<std::uint32_t>::max(), 2},
+                                           {1, std::numeric_limits<std::uint64_t>::max()},
+                                           {0, 0}};
   for (const LineOrigin& origin : origins) {
     PendingMetricRow row;
     row.origin = origin;
@@ -229,11 +222,13 @@ TEST(MetricQueue, ValuesOfEveryKindSurviveTheSpillExactly) {
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
   const std::vector<MetricRow> rows = {
       {0, 0.0, {}},
-      {std::numeric_limits<std::int64_t>::max(), 0.1 + 0.2,
+      {std::numeric_limits<std::int64_t>::max(),
+       0.1 + 0.2,
        {{"imax", std::numeric_limits<std::int64_t>::max()},
         {"imin", std::numeric_limits<std::int64_t>::min()},
         {"zero", std::int64_t{0}}}},
-      {3, 1.0,
+      {3,
+       1.0,
        {{"whole", 3.0},
         {"negzero", -0.0},
         {"tiny", std::numeric_limits<double>::denorm_min()},
@@ -243,7 +238,8 @@ TEST(MetricQueue, ValuesOfEveryKindSurviveTheSpillExactly) {
         {"inf", kInfinity},
         {"ninf", -kInfinity}}},
       {4, 1e-300, {{"t", true}, {"f", false}}},
-      {5, 2.5,
+      {5,
+       2.5,
        {{"empty", ""s},
         {"quotes", "say \"hi\""s},
         {"backslash", "C:\\dir\\"s},
@@ -251,7 +247,8 @@ TEST(MetricQueue, ValuesOfEveryKindSurviveTheSpillExactly) {
         {"utf8", "\xC3\xA9\xE2\x9C\x93\xF0\x9F\x98\x80"s},
         {"pairs", "x=1 y=\"2\" # z"s},
         {"ts_text", "2026-11-23T10:15:30Z"s}}},
-      {6, 0.75,
+      {6,
+       0.75,
        {{"ts", MetricTimestamp{"2026-11-23T10:15:30Z"}},
         {"ts_local", MetricTimestamp{"2026-11-23T10:15:30.123456789"}},
         {"ts_offset", MetricTimestamp{"2026-11-23T10:15:30.5-01:00"}}}},

@@ -128,10 +128,8 @@ TEST(LineSplitter, SkipsTheRestOfALongLineAcrossFeeds) {
   splitter.feed("y\\n=\"", got.emit());
   splitter.feed("\nfine\nlong line again\nz", got.emit());
   splitter.finish(got.emit());
-  EXPECT_EQ(got.lines, (std::vector<Emitted>{{"abcde", true},
-                                              {"fine", false},
-                                              {"long ", true},
-                                              {"z", false}}));
+  EXPECT_EQ(got.lines, (std::vector<Emitted>{
+                           {"abcde", true}, {"fine", false}, {"long ", true}, {"z", false}}));
 }
 
 TEST(LineSplitter, ALongLastLineWithoutNewlineIsReportedOnlyOnce) {
@@ -279,8 +277,8 @@ TEST_F(MetricReaderTest, RejectsATooLongLineAndReadsTheNext) {
   reader.feed(source, huge.substr(1000) + "\nb=2\n");
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].origin.line, 2u);
-  EXPECT_EQ(rejects[0].reason,
-            "line longer than " + std::to_string(kMaxMetricLineBytes) + " bytes (first bytes kept)");
+  EXPECT_EQ(rejects[0].reason, "line longer than " + std::to_string(kMaxMetricLineBytes) +
+                                   " bytes (first bytes kept)");
   EXPECT_EQ(rejects[0].line, huge.substr(0, kMaxMetricLineBytes + 4))
       << "the reject holds the line's first bytes";
   ASSERT_EQ(rows.size(), 2u);
@@ -296,9 +294,8 @@ TEST_F(MetricReaderTest, RejectsALineJustOverTheParsersLimit) {
   ASSERT_EQ(line.size(), kMaxMetricLineBytes + 1);
   reader.feed(source, line + "\n");
   ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(rejects[0].reason, "column " + std::to_string(kMaxMetricLineBytes + 1) +
-                                   ": line is " + std::to_string(line.size()) +
-                                   " bytes, longer than the " +
+  EXPECT_EQ(rejects[0].reason, "column " + std::to_string(kMaxMetricLineBytes + 1) + ": line is " +
+                                   std::to_string(line.size()) + " bytes, longer than the " +
                                    std::to_string(kMaxMetricLineBytes) + "-byte limit");
   EXPECT_TRUE(rows.empty());
 }
@@ -321,7 +318,7 @@ TEST_F(MetricReaderTest, KeepsStepAndProgressPerSource) {
     double progress;
   };
   const std::vector<Expected> expected = {
-      {a, 1, 10, 0.1}, {b, 1, 20, 0.2}, {a, 2, 10, 0.1}, {b, 2, 20, 0.2},
+      {a, 1, 10, 0.1}, {b, 1, 20, 0.2},  {a, 2, 10, 0.1}, {b, 2, 20, 0.2},
       {a, 3, 11, 0.0}, {b, 3, 20, 0.25}, {a, 4, 11, 0.0}, {b, 4, 20, 0.25},
   };
   ASSERT_EQ(rows.size(), expected.size());

@@ -1,4 +1,5 @@
 #include "sqltrack/protocol.hpp"
+#include "support/metric_values.hpp"
 
 #include <gtest/gtest.h>
 
@@ -540,29 +541,23 @@ TEST(ProtocolRobustness, SurvivesRandomInput) {
   }
 }
 
-// Equal as a metric: the same kind, and for doubles the same bits (so -0.0 is not 0.0), with
-// every NaN equal to every NaN.
-bool same_metric_value(const MetricValue& a, const MetricValue& b) {
-  if (a.index() != b.index()) return false;
-  if (const auto* x = std::get_if<double>(&a)) {
-    const double y = std::get<double>(b);
-    return (std::isnan(*x) && std::isnan(y)) ||
-           std::bit_cast<std::uint64_t>(*x) == std::bit_cast<std::uint64_t>(y);
-  }
-  return a == b;
-}
-
 // The library's writer (used for the spill and reject files) must write what the parser reads
 // back as the same values.
 TEST(ProtocolRobustness, ParsesBackWhatAWriterFormats) {
   std::mt19937_64 random(42);
   const std::vector<std::string> strings = {
-      "",    "warm up", "a\"b", "c\\d", "e\nf", "g\rh\ti", "x=1 y=2", "\xC3\xA9\xE2\x9C\x93",
-      "#",   "{",       "\\",  "nan",    "42"};
-  const std::vector<double> special_doubles = {
-      0.0, -0.0, 3.0, -1e15, 1e22, std::numeric_limits<double>::quiet_NaN(),
-      std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-      std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()};
+      "",  "warm up", "a\"b", "c\\d", "e\nf", "g\rh\ti", "x=1 y=2", "\xC3\xA9\xE2\x9C\x93",
+      "#", "{",       "\\",   "nan",  "42"};
+  const std::vector<double> special_doubles = {0.0,
+                                               -0.0,
+                                               3.0,
+                                               -1e15,
+                                               1e22,
+                                               std::numeric_limits<double>::quiet_NaN(),
+                                               std::numeric_limits<double>::infinity(),
+                                               -std::numeric_limits<double>::infinity(),
+                                               std::numeric_limits<double>::denorm_min(),
+                                               std::numeric_limits<double>::max()};
   for (int i = 0; i < 2000; ++i) {
     MetricLine written;
     written.step = static_cast<std::int64_t>(random() >> 1);
@@ -605,7 +600,7 @@ TEST(ProtocolRobustness, ParsesBackWhatAWriterFormats) {
     ASSERT_EQ(read.values.size(), written.values.size()) << text;
     for (std::size_t j = 0; j < written.values.size(); ++j) {
       ASSERT_EQ(read.values[j].first, written.values[j].first) << text;
-      ASSERT_TRUE(same_metric_value(read.values[j].second, written.values[j].second))
+      ASSERT_TRUE(test::same_metric_value(read.values[j].second, written.values[j].second))
           << "expected " << testing::PrintToString(written.values[j].second) << " for "
           << written.values[j].first << ", got " << testing::PrintToString(read.values[j].second)
           << " from: " << text;
