@@ -313,8 +313,9 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
   launch.on_signal = [&](int signal) {
     const bool stop = signal == SIGINT || signal == SIGTERM || signal == SIGHUP;
     // Outside Slurm only a request to stop is worth a history row; inside, also Slurm's
-    // warnings before the end (--signal=B:USR1@120).
-    if (!stop && !mirror) return;
+    // warnings before the end (--signal=B:USR1@120), not the SIGCONT that follows a scancel.
+    const bool warning = mirror && (signal == SIGUSR1 || signal == SIGUSR2);
+    if (!stop && !warning) return;
     std::string detail = std::string("SIG") + sigabbrev_np(signal) + " received and forwarded";
     if (!stop) detail += " (a warning sent with sbatch --signal, or by a user)";
     recorder.write([detail](RunStore& store, std::int64_t run_id) {
