@@ -47,6 +47,25 @@ TEST_F(SlurmJobTest, PreemptionOfAWrappedRunIsPreempted) {
       << "now " << scalar("SELECT status FROM runs WHERE slurm_job_id = $1", id);
 }
 
+TEST_F(SlurmJobTest, PreemptionInRequeueModeRequeuesTheSameRun) {
+  // The default partition preempts by requeueing: the run says so, then runs again.
+  auto job = sbatch({"--requeue"}, "#!/bin/bash\nexec sqltrack-run -e preempt -- sleep 300\n");
+  const std::vector<db::Value> id{test::job_number(job)};
+  const std::string sql =
+      "SELECT status || ' ' || coalesce(slurm_restart_count, 0) FROM runs WHERE slurm_job_id = $1";
+  ASSERT_TRUE(wait_for_value(sql, id, "RUNNING 0"));
+  sbatch({"-p", "high", "--exclusive"}, "#!/bin/bash\nsleep 1\n");
+  bool stopped = test::wait_until(
+      [&] {
+        std::string now = scalar(sql, id);
+        return now == "REQUEUED 0" || now == "PREEMPTED 0";
+      },
+      30s);
+  EXPECT_TRUE(stopped) << "now " << scalar(sql, id);
+  EXPECT_TRUE(wait_for_value(sql, id, "RUNNING 1", 90s));
+  EXPECT_EQ(scalar("SELECT count(*) FROM runs"), "1");
+}
+
 TEST_F(SlurmJobTest, MemoryLimitEndsTheRunWithItsReason) {
   // Slurm kills the whole job, wrapper included; the epilog's slurm-sync (or this test's)
   // writes what Slurm says: OUT_OF_MEMORY, or FAILED with the reason in the history.
