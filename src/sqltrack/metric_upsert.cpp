@@ -1,12 +1,10 @@
 #include "sqltrack/metric_upsert.hpp"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
-#include <cmath>
 #include <span>
 #include <unordered_map>
 
+#include "sqltrack/db/postgres_database.hpp"
 #include "sqltrack/error.hpp"
 
 namespace sqltrack {
@@ -15,46 +13,36 @@ namespace {
 // Below SQLite's default limit of 32766 variables; PostgreSQL allows 65535.
 constexpr std::size_t kMaxParameters = 30000;
 
-// A value in COPY's text format: backslash escapes for the bytes that end fields and rows.
+// A value in COPY's text format: PostgreSQL's text form, with backslash escapes for the
+// bytes that end fields and rows, and \N for NULL.
 void append_copy_text(std::string& out, const db::Value& value) {
-  struct Visitor {
-    std::string& out;
-    void operator()(std::monostate) const { out += "\\N"; }
-    void operator()(std::int64_t v) const { out += std::to_string(v); }
-    void operator()(bool v) const { out += v ? 't' : 'f'; }
-    void operator()(double v) const {
-      if (std::isnan(v)) {
-        out += "NaN";
-      } else if (std::isinf(v)) {
-        out += v > 0 ? "Infinity" : "-Infinity";
-      } else {
-        std::array<char, 32> buffer{};
-        auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
-        out.append(buffer.data(), end);
-      }
+  if (std::holds_alternative<std::monostate>(value)) {
+    out += "\\N";
+    return;
+  }
+  const auto* text = std::get_if<std::string>(&value);
+  if (!text) {
+    out += db::postgres_text(value);
+    return;
+  }
+  for (char c : *text) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
-    void operator()(const std::string& v) const {
-      for (char c : v) {
-        switch (c) {
-          case '\\':
-            out += "\\\\";
-            break;
-          case '\t':
-            out += "\\t";
-            break;
-          case '\n':
-            out += "\\n";
-            break;
-          case '\r':
-            out += "\\r";
-            break;
-          default:
-            out += c;
-        }
-      }
-    }
-  };
-  std::visit(Visitor{out}, value);
+  }
 }
 
 bool retryable(const DatabaseError& e) {

@@ -28,23 +28,6 @@ std::string one_line(std::string text) {
   return squeezed;
 }
 
-std::string to_text(const Value& value) {
-  struct Visitor {
-    std::string operator()(std::monostate) const { return {}; }
-    std::string operator()(std::int64_t v) const { return std::to_string(v); }
-    std::string operator()(bool v) const { return v ? "true" : "false"; }
-    std::string operator()(const std::string& v) const { return v; }
-    std::string operator()(double v) const {
-      if (std::isnan(v)) return "NaN";
-      if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-      std::array<char, 32> buffer{};
-      auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
-      return std::string(buffer.data(), end);
-    }
-  };
-  return std::visit(Visitor{}, value);
-}
-
 struct ResultDeleter {
   void operator()(PGresult* result) const noexcept { PQclear(result); }
 };
@@ -75,7 +58,7 @@ class PostgresDatabase final : public Database {
         values.push_back(nullptr);
         continue;
       }
-      texts.push_back(to_text(param));
+      texts.push_back(postgres_text(param));
       if (texts.back().find('\0') != std::string::npos) {
         throw DatabaseError(DatabaseError::Kind::query,
                             "a value contains a NUL byte, which PostgreSQL text cannot hold");
@@ -223,6 +206,23 @@ std::string describe_parameters(const ConnectionParameters& parameters, PGconn* 
 }
 
 }  // namespace
+
+std::string postgres_text(const Value& value) {
+  struct Visitor {
+    std::string operator()(std::monostate) const { return {}; }
+    std::string operator()(std::int64_t v) const { return std::to_string(v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::string& v) const { return v; }
+    std::string operator()(double v) const {
+      if (std::isnan(v)) return "NaN";
+      if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+      std::array<char, 32> buffer{};
+      auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
+      return std::string(buffer.data(), end);
+    }
+  };
+  return std::visit(Visitor{}, value);
+}
 
 std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters) {
   std::vector<const char*> keywords, values;

@@ -17,6 +17,11 @@ using ConnectionParameters = std::vector<std::pair<std::string, std::string>>;
 // that names host, port, database and user but never the password.
 std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters);
 
+// A value in PostgreSQL's text input form, as bound parameters and COPY send it: NaN and
+// Infinity spelled as PostgreSQL reads them, doubles in their shortest exact form. NULL
+// (std::monostate) gives an empty string; callers send NULL their own way.
+std::string postgres_text(const Value& value);
+
 // Splits a PostgreSQL script into statements, respecting quotes, dollar quotes
 // and comments. Empty statements are dropped.
 std::vector<std::string> split_postgres_script(std::string_view script);
