@@ -12,7 +12,8 @@ packages=(
   postgresql postgresql-client
   slurm-wlm munge
   python3 python3-psycopg
-  tmux procps psmisc time
+  tmux procps psmisc time pgbouncer
+  chromium fonts-dejavu-core libpng-dev
 )
 # Optional extras for the fuzz target and benchmarks; failures here are not fatal.
 extras=(clang libclang-rt-14-dev hyperfine)

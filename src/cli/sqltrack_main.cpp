@@ -1,6 +1,9 @@
 // sqltrack: sets up and migrates the database, reconciles runs with Slurm,
 // submits Slurm jobs as PENDING runs.
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -9,9 +12,13 @@
 #include "cli_common.hpp"
 #include "sqltrack/capture.hpp"
 #include "sqltrack/error.hpp"
+#include "sqltrack/export.hpp"
+#include "sqltrack/journal_replay.hpp"
+#include "sqltrack/report.hpp"
 #include "sqltrack/schema.hpp"
 #include "sqltrack/slurm_submit.hpp"
 #include "sqltrack/slurm_sync.hpp"
+#include "sqltrack/summary_views.hpp"
 
 namespace {
 
@@ -24,10 +31,17 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  setup [SCRIPT.sql ...]   create the schema if missing, then apply user migration\n"
     "                           scripts once each, in the order given\n"
+    "  sync [DIR]               store the runs that wrappers journaled while the database was\n"
+    "                           away (DIR: journal_dir, else ~/.local/state/sqltrack)\n"
     "  slurm-sync [--job ID] [--since DURATION] [--wait SECONDS]\n"
     "                           give runs that are not terminal the state Slurm reports\n"
     "  submit [-e NAME] [--comment TEXT] [--tag K=V] -- sbatch [ARGS] SCRIPT\n"
-    "                           submit a job whose run exists as PENDING from now on\n";
+    "                           submit a job whose run exists as PENDING from now on\n"
+    "  export [-e NAME]... [--status S]... [--format csv|json] [--metrics last|min|max|all]\n"
+    "         [-o FILE]         one row per run (or every metric row) as CSV or JSON lines\n"
+    "  report -e NAME [--metric COLUMN]... [-o FILE]\n"
+    "                           write one experiment's runs and learning curves as a\n"
+    "                           self-contained HTML file (default report.html)\n";
 
 // Options of the connection flags that take a value (to find the command word after them).
 const std::vector<std::string> kConnectionValueFlags = {
@@ -63,6 +77,8 @@ int setup(const Settings& settings, const std::vector<std::string>& paths) {
   auto db = open_database(settings);
   auto reports = ensure_schema(*db, settings.get("schema"));
   auto user_reports = apply_user_migrations(*db, scripts);
+  // Also after a column was added by hand (psql, sqlite3): the views follow it now.
+  refresh_summary_views(*db);
   reports.insert(reports.end(), user_reports.begin(), user_reports.end());
   bool changed = false;
   std::cout << "database: " << db->describe() << '\n';
@@ -158,6 +174,72 @@ int slurm_sync_command(const std::vector<std::string>& args) {
   return errors > 0 ? 1 : 0;
 }
 
+int sync_command(const std::vector<std::string>& args) {
+  po::options_description options("sync options");
+  options.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(options).add(cli::connection_options()).add(hidden);
+  po::positional_options_description positional;
+  positional.add("dir", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  if (vm.count("dir") && vm["dir"].as<std::vector<std::string>>().size() > 1) {
+    throw UsageError("sync takes one journal directory");
+  }
+  Environment env = current_environment();
+  Settings settings = resolve_settings(cli::connection_flags(vm), env);
+  std::filesystem::path dir;
+  if (vm.count("dir")) {
+    dir = vm["dir"].as<std::vector<std::string>>().front();
+  } else if (auto configured = settings.get("journal_dir"); configured && !configured->empty()) {
+    dir = *configured;
+  } else {
+    dir = default_journal_dir(env);
+  }
+  auto journals = list_journals(dir);
+  if (journals.empty()) {
+    std::cout << "sync: no journals in " << dir.string() << "; nothing to do\n";
+    return 0;
+  }
+  auto db = open_database(settings);
+  ensure_schema(*db, settings.get("schema"));
+  RejectLog rejects(dir / "sqltrack-sync.rejects");
+  std::size_t stored = 0, in_use = 0, failed = 0;
+  for (const auto& path : journals) {
+    JournalSyncReport report = sync_journal(*db, path, rejects);
+    std::cout << path.filename().string() << ": ";
+    switch (report.outcome) {
+      case JournalSyncReport::Outcome::stored:
+        ++stored;
+        std::cout << "run " << report.run_id << ": " << report.counts.events << " status records, "
+                  << report.counts.rows << " metric rows (" << report.counts.rows_stored
+                  << " after merging per step) stored\n";
+        break;
+      case JournalSyncReport::Outcome::in_use:
+        ++in_use;
+        std::cout << "left alone: " << report.error << '\n';
+        break;
+      case JournalSyncReport::Outcome::unreadable:
+      case JournalSyncReport::Outcome::failed:
+        ++failed;
+        std::cout << "not stored: " << report.error << '\n';
+        break;
+    }
+    for (const auto& problem : report.problems) std::cout << "  " << problem << '\n';
+  }
+  std::cout << "sync: " << stored << " journal(s) stored into " << db->describe() << ", " << in_use
+            << " in use, " << failed << " failed\n";
+  rejects.print_summary();
+  return failed > 0 ? 1 : 0;
+}
+
 int submit_command(const std::vector<std::string>& flags, const std::vector<std::string>& sbatch) {
   po::options_description options("submit options");
   options.add_options()("help,h", "show this help")(
@@ -219,6 +301,112 @@ int submit_command(const std::vector<std::string>& flags, const std::vector<std:
   return 0;
 }
 
+int report_command(const std::vector<std::string>& args) {
+  po::options_description options("report options");
+  options.add_options()("help,h", "show this help")("experiment,e", po::value<std::string>(),
+                                                    "the experiment to report on (required)")(
+      "metric", po::value<std::vector<std::string>>()->composing(),
+      "a metric column to chart, repeatable (default: every numeric column with values, at "
+      "most 6)")("output,o", po::value<std::string>()->default_value("report.html"),
+                 "the HTML file to write");
+  auto vm = parse_subcommand(args, options);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  if (!vm.count("experiment")) throw UsageError("report needs -e NAME");
+  ReportOptions report;
+  report.experiment = vm["experiment"].as<std::string>();
+  if (vm.count("metric")) report.metrics = vm["metric"].as<std::vector<std::string>>();
+  std::string output = vm["output"].as<std::string>();
+  Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
+  auto db = open_database(settings);
+  ensure_schema(*db, settings.get("schema"));
+  ReportData data = read_report(*db, report, Clock::now());
+  std::ofstream out(output, std::ios::binary | std::ios::trunc);
+  out << render_report_html(data);
+  out.close();
+  if (!out) throw Error("cannot write " + output);
+  for (const auto& note : data.notes) std::cerr << "sqltrack: note: " << note << '\n';
+  std::cout << "report: " << output << " (" << data.runs.size() << " runs, " << data.charts.size()
+            << " charts)\n";
+  return 0;
+}
+
+int export_command(const std::vector<std::string>& args) {
+  po::options_description options("export options");
+  options.add_options()("help,h", "show this help")(
+      "experiment,e", po::value<std::vector<std::string>>()->composing(),
+      "only runs of this experiment, repeatable (default: every experiment)")(
+      "status", po::value<std::vector<std::string>>()->composing(),
+      "only runs with this status (COMPLETED, FAILED, ...), repeatable")(
+      "format", po::value<std::string>()->default_value("csv"), "csv, or json for JSON lines")(
+      "metrics", po::value<std::string>()->default_value("last"),
+      "result.<metric> per run: its last, min or max value; all: every metric row instead")(
+      "output,o", po::value<std::string>(), "write to this file instead of standard output");
+  auto vm = parse_subcommand(args, options);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  ExportOptions request;
+  if (vm.count("experiment")) request.experiments = vm["experiment"].as<std::vector<std::string>>();
+  if (vm.count("status")) {
+    for (const auto& given : vm["status"].as<std::vector<std::string>>()) {
+      std::string name = given;
+      for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      auto status = parse_run_status(name);
+      if (!status) {
+        throw UsageError(
+            "--status expects a run status such as COMPLETED, FAILED or RUNNING, got '" + given +
+            "'");
+      }
+      request.statuses.push_back(*status);
+    }
+  }
+  auto format = parse_export_format(vm["format"].as<std::string>());
+  if (!format) {
+    throw UsageError("--format expects csv or json, got '" + vm["format"].as<std::string>() + "'");
+  }
+  request.format = *format;
+  auto metrics = parse_metric_summary(vm["metrics"].as<std::string>());
+  if (!metrics) {
+    throw UsageError("--metrics expects last, min, max or all, got '" +
+                     vm["metrics"].as<std::string>() + "'");
+  }
+  request.metrics = *metrics;
+
+  // The file first: a path that cannot be written fails before the database is asked.
+  std::optional<std::string> path;
+  std::ofstream file;
+  if (vm.count("output")) {
+    path = vm["output"].as<std::string>();
+    file.open(*path, std::ios::binary | std::ios::trunc);
+    if (!file) throw Error("cannot write '" + *path + "': " + std::strerror(errno));
+  }
+  try {
+    Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
+    // Reading never creates a database: a mistyped path is an error, not an empty export.
+    if (settings.engine == db::Engine::sqlite && !std::filesystem::exists(settings.sqlite_path())) {
+      throw Error("no database at " + settings.sqlite_path().string());
+    }
+    auto db = open_database(settings);
+    ensure_schema(*db, settings.get("schema"));
+    std::size_t rows =
+        export_runs(*db, request, path ? static_cast<std::ostream&>(file) : std::cout);
+    if (path) std::cout << "export: " << rows << " rows written to " << *path << '\n';
+  } catch (...) {
+    // No half-written file that looks like a complete export.
+    if (path) {
+      file.close();
+      std::error_code ignored;
+      std::filesystem::remove(*path, ignored);
+    }
+    throw;
+  }
+  return 0;
+}
+
 int setup_command(int argc, char** argv) {
   po::options_description general("Options");
   general.add_options()("help,h", "show this help");
@@ -252,6 +440,21 @@ int run(int argc, char** argv) {
     bool takes_value = std::find(kConnectionValueFlags.begin(), kConnectionValueFlags.end(),
                                  args[at]) != kConnectionValueFlags.end();
     at += takes_value ? 2 : 1;
+  }
+  if (at < args.size() && args[at] == "export") {
+    std::vector<std::string> flags(args.begin(), args.begin() + static_cast<long>(at));
+    flags.insert(flags.end(), args.begin() + static_cast<long>(at) + 1, args.end());
+    return export_command(flags);
+  }
+  if (at < args.size() && args[at] == "sync") {
+    std::vector<std::string> flags(args.begin(), args.begin() + static_cast<long>(at));
+    flags.insert(flags.end(), args.begin() + static_cast<long>(at) + 1, args.end());
+    return sync_command(flags);
+  }
+  if (at < args.size() && args[at] == "report") {
+    std::vector<std::string> flags(args.begin(), args.begin() + static_cast<long>(at));
+    flags.insert(flags.end(), args.begin() + static_cast<long>(at) + 1, args.end());
+    return report_command(flags);
   }
   if (at < args.size() && (args[at] == "slurm-sync" || args[at] == "submit")) {
     // Connection flags may come before the command word or after it.

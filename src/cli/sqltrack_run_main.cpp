@@ -1,13 +1,19 @@
 // sqltrack-run: runs a command as a recorded run, or shows where runs stand.
+#include <unistd.h>
+
+#include <cmath>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "sqltrack/error.hpp"
+#include "sqltrack/resource_monitor.hpp"
 #include "sqltrack/run_listing.hpp"
 #include "sqltrack/run_session.hpp"
 #include "sqltrack/schema.hpp"
+#include "sqltrack/status_table.hpp"
+#include "sqltrack/status_watch.hpp"
 #include "sqltrack/timestamp.hpp"
 
 namespace {
@@ -17,60 +23,8 @@ namespace po = boost::program_options;
 
 constexpr const char* kUsage =
     "Usage: sqltrack-run [CONNECTION FLAGS] [OPTIONS] -- COMMAND [ARGS...]\n"
-    "       sqltrack-run status [RUN_ID...] [-e NAME] [--job ID] [--limit N] [--json]\n";
-
-std::string local_time(const std::optional<std::string>& stored) {
-  if (!stored) return "-";
-  auto time = parse_timestamp(*stored);
-  if (!time) return *stored;
-  std::time_t t = Clock::to_time_t(*time);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
-  return buffer;
-}
-
-std::string cell_text(const db::ResultSet& runs, std::size_t row, const char* column) {
-  return runs.rows[row][runs.column(column)].value_or("");
-}
-
-void print_table(const db::ResultSet& runs) {
-  auto now = Clock::now();
-  std::vector<std::vector<std::string>> table{{"RUN", "EXPERIMENT", "STATUS", "STARTED", "UPDATED",
-                                               "DURATION", "EXIT", "JOB", "HOST", "STEP"}};
-  for (std::size_t r = 0; r < runs.size(); ++r) {
-    auto started = parse_timestamp(cell_text(runs, r, "time_started"));
-    auto updated = parse_timestamp(cell_text(runs, r, "time_updated"));
-    auto ended = parse_timestamp(cell_text(runs, r, "time_ended"));
-    std::string status = cell_text(runs, r, "status");
-    if (is_stale(runs, r, now)) status += " (stale)";
-    std::string exit = cell_text(runs, r, "exit_code");
-    if (exit.empty() && !cell_text(runs, r, "signal").empty()) {
-      exit = "sig " + cell_text(runs, r, "signal");
-    }
-    std::string duration = "-";
-    if (started) duration = format_duration((ended ? *ended : now) - *started);
-    table.push_back({cell_text(runs, r, "id"), cell_text(runs, r, "experiment"), status,
-                     local_time(runs.rows[r][runs.column("time_started")]),
-                     updated ? format_age(now - *updated) : "-", duration,
-                     exit.empty() ? "-" : exit, slurm_job_label(runs, r),
-                     cell_text(runs, r, "hostname"), cell_text(runs, r, "last_step")});
-  }
-  std::vector<std::size_t> widths(table[0].size(), 0);
-  for (const auto& row : table) {
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : table) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      std::string text = row[c].empty() ? "-" : row[c];
-      line += text;
-      if (c + 1 < row.size()) line += std::string(widths[c] - text.size() + 2, ' ');
-    }
-    std::cout << line << '\n';
-  }
-}
+    "       sqltrack-run status [RUN_ID...] [-e NAME] [--job ID] [--limit N] [--json]\n"
+    "                           [--metric COLUMN] [--watch [--interval SECONDS]]\n";
 
 int status_command(const std::vector<std::string>& args) {
   po::options_description options("Status options");
@@ -79,7 +33,11 @@ int status_command(const std::vector<std::string>& args) {
       "job", po::value<std::string>(),
       "only runs of this Slurm job (12, or 12_3 for an array task)")(
       "limit", po::value<std::size_t>()->default_value(50), "show at most N runs")(
-      "json", "one JSON object per run, all columns");
+      "json", "one JSON object per run, all columns")(
+      "metric", po::value<std::string>(),
+      "add a column with a sparkline of this metric over steps and its last value")(
+      "watch", "redraw the table in place every few seconds until Ctrl-C")(
+      "interval", po::value<double>(), "seconds between refreshes with --watch (default 2)");
   po::options_description hidden;
   hidden.add_options()("run-ids", po::value<std::vector<std::int64_t>>());
   po::options_description all;
@@ -98,18 +56,36 @@ int status_command(const std::vector<std::string>& args) {
   if (vm.count("experiment")) filter.experiment = vm["experiment"].as<std::string>();
   if (vm.count("job")) filter.slurm_job = vm["job"].as<std::string>();
   filter.limit = vm["limit"].as<std::size_t>();
+  const bool watch = vm.count("watch") > 0, json = vm.count("json") > 0;
+  if (json && (watch || vm.count("metric"))) {
+    throw UsageError("--json cannot be combined with --watch or --metric");
+  }
+  if (vm.count("interval") && !watch) throw UsageError("--interval needs --watch");
+  double interval = vm.count("interval") ? vm["interval"].as<double>() : 2.0;
+  if (!(interval >= 0.1 && interval <= 86400)) {
+    throw UsageError("--interval takes seconds between 0.1 and 86400");
+  }
   Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
   auto db = open_database(settings);
   ensure_schema(*db, settings.get("schema"));
-  auto runs = list_runs(*db, filter);
-  if (vm.count("json")) {
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      std::cout << run_to_json(runs, r).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace)
-                << '\n';
+  std::optional<MetricColumn> metric;
+  if (vm.count("metric")) metric = plottable_metric_column(*db, vm["metric"].as<std::string>());
+  if (watch) {
+    StatusWatchOptions watching{filter, metric,
+                                std::chrono::milliseconds(std::lround(interval * 1000))};
+    return watch_status(
+        std::move(db), [&] { return open_database(settings); }, watching, STDOUT_FILENO);
+  }
+  if (!json) {
+    for (const auto& line : read_status_table(*db, filter, metric, Clock::now())) {
+      std::cout << line << '\n';
     }
-  } else {
-    print_table(runs);
+    return 0;
+  }
+  auto runs = list_runs(*db, filter);
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    std::cout << run_to_json(runs, r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
   }
   return 0;
 }
@@ -123,8 +99,10 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
       "comment", po::value<std::string>(), "a comment stored with the run")(
       "tag", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE, repeatable")(
       "heartbeat", po::value<double>()->default_value(30), "seconds between heartbeats")(
-      "metrics-file", po::value<std::string>(),
-      "also read metric lines the command appends to this file")(
+      "sample", po::value<double>(),
+      "seconds between samples of CPU, memory, I/O and GPU use (default 10, setting "
+      "sample_interval; 0: off)")("metrics-file", po::value<std::string>(),
+                                  "also read metric lines the command appends to this file")(
       "metrics-fd", po::value<int>(),
       "also give the command a pipe for metric lines on this descriptor ($SQLTRACK_METRICS_FD)")(
       "no-metrics", "do not ingest metrics ($SQLTRACK_METRICS is /dev/null)")(
@@ -165,6 +143,8 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
   }
   Environment env = current_environment();
   Settings settings = resolve_settings(cli::connection_flags(vm), env);
+  wrap.sample_seconds = sample_interval(
+      vm.count("sample") ? std::optional(vm["sample"].as<double>()) : std::nullopt, settings);
   return run_wrapped(wrap, settings, env);
 }
 

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -29,6 +30,9 @@ const std::set<std::string, std::less<>> kOwnKeys = {
     "batch_rows",            // metric rows per statement (250)
     "reject_dir",            // where rejected metric lines are kept
     "sqlite_on_network_fs",  // true: use a SQLite file on NFS/Lustre/... anyway
+    "sample_interval",       // seconds between resource samples of sqltrack-run (0: off)
+    "journal_dir",           // where a run waits when the database is away
+    "sync_timeout",          // seconds the wrapper waits at the end for an absent database
 };
 
 // Other spellings accepted for compatibility with sqltrack 0.1.3 configs.
@@ -284,7 +288,8 @@ Settings resolve_settings(const CommandLineSettings& flags, const Environment& e
       throw ConfigError("unknown setting '" + raw_key + "' (" + setting.source +
                         "): expected a libpq keyword or one of engine, schema, path, "
                         "env_redact, busy_timeout, add_columns, flush_interval, batch_rows, "
-                        "reject_dir, sqlite_on_network_fs");
+                        "reject_dir, sqlite_on_network_fs, sample_interval, journal_dir, "
+                        "sync_timeout");
     }
     settings.values[key] = std::move(setting);
   };
@@ -368,8 +373,14 @@ std::unique_ptr<db::Database> open_database(const Settings& settings) {
           e.kind(), std::string(e.what()) + " (settings from " + settings.describe_sources() + ")");
     }
   }
+  db::ConnectionParameters parameters = settings.postgres_parameters();
+  // libpq waits for an unanswered TCP connect as long as the kernel does (minutes); the
+  // command waits for this connect, so bound it unless the user chose a bound.
+  bool bounded = std::getenv("PGCONNECT_TIMEOUT") != nullptr;
+  for (const auto& [key, value] : parameters) bounded = bounded || key == "connect_timeout";
+  if (!bounded) parameters.emplace_back("connect_timeout", "10");
   try {
-    return db::open_postgres(settings.postgres_parameters());
+    return db::open_postgres(parameters);
   } catch (const DatabaseError& e) {
     throw DatabaseError(
         e.kind(), std::string(e.what()) + " (settings from " + settings.describe_sources() + ")");

@@ -26,13 +26,18 @@ class ConfigError : public Error {
 
 // Anything the database refused or could not do. sqlstate is PostgreSQL's
 // five-character code (empty for SQLite and for connection failures).
+//
+// connection and busy are worth retrying (a server restarting, too many clients, a lock);
+// access is not (authentication failed, no such database or role, a file that cannot be
+// opened): trying again gives the same answer until someone changes the setup.
 class DatabaseError : public Error {
  public:
-  enum class Kind { connection, query, constraint, busy };
+  enum class Kind { connection, query, constraint, busy, access };
   DatabaseError(Kind kind, const std::string& message, std::string sqlstate = {})
       : Error(message), kind_(kind), sqlstate_(std::move(sqlstate)) {}
   Kind kind() const noexcept { return kind_; }
   const std::string& sqlstate() const noexcept { return sqlstate_; }
+  bool retryable() const noexcept { return kind_ == Kind::connection || kind_ == Kind::busy; }
 
  private:
   Kind kind_;

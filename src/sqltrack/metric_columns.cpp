@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sqltrack/error.hpp"
+#include "sqltrack/summary_views.hpp"
 
 namespace sqltrack {
 namespace {
@@ -210,6 +211,13 @@ MetricColumn add_metric_column(db::Database& db, std::string_view name,
     MetricColumns now = MetricColumns::load(db);
     if (const MetricColumn* column = now.find(name)) return *column;
     throw;
+  }
+  // run_summary and latest_metrics follow the column list. The column is what the caller
+  // needs: views that cannot be made now (a user's view depends on them, a long reader)
+  // stay as they were until `sqltrack setup`.
+  try {
+    refresh_summary_views(db);
+  } catch (const DatabaseError&) {
   }
   MetricColumns now = MetricColumns::load(db);
   if (const MetricColumn* column = now.find(name)) return *column;

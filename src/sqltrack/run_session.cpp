@@ -15,9 +15,12 @@
 
 #include "sqltrack/capture.hpp"
 #include "sqltrack/error.hpp"
+#include "sqltrack/journal.hpp"
 #include "sqltrack/launcher/launcher.hpp"
 #include "sqltrack/metric_format.hpp"
 #include "sqltrack/metric_sources.hpp"
+#include "sqltrack/resource_monitor.hpp"
+#include "sqltrack/run_event.hpp"
 #include "sqltrack/run_outcome.hpp"
 #include "sqltrack/run_writer.hpp"
 #include "sqltrack/schema.hpp"
@@ -74,59 +77,59 @@ RunStart describe_start(const WrapOptions& options, const Settings& settings,
   return start;
 }
 
-// The database side of a run. Every write swallows database trouble after one
-// warning: from then on the run is not recorded, but the command goes on. Once
-// the command runs, writes go through the RunWriter's thread, which then owns
-// the connection.
+// The run's row, created before the command starts when the database answers. When it does
+// not, the run starts in its journal and the writer creates it later; only a run that cannot
+// be written at all (a --run-id that ended) is not recorded.
+struct RecordingStart {
+  bool recording = false;
+  std::unique_ptr<db::Database> db;
+  std::optional<RunIds> ids;
+};
+
+RecordingStart start_recording(const ConnectDatabase& connect, const RunStart& start,
+                               const std::filesystem::path& journal) {
+  RecordingStart recording;
+  try {
+    recording.db = connect();
+    recording.ids = RunStore(*recording.db).start_run(start);
+    recording.recording = true;
+  } catch (const DatabaseError& e) {
+    recording.db.reset();
+    recording.recording = true;
+    warn(std::string(e.what()) + "; the command runs, and the run is journaled in " +
+         journal.string() + " and stored when the database answers" +
+         (e.retryable() ? "" : " (after the problem is fixed, `sqltrack sync` stores it)"));
+  } catch (const Error& e) {
+    recording.db.reset();
+    warn(std::string(e.what()) + "; the command runs, but this run is not recorded");
+  }
+  return recording;
+}
+
+// Writes through the RunWriter's thread, or nowhere when the run is not recorded.
 class RunRecorder {
  public:
-  RunRecorder(const Settings& settings, const RunStart& start) {
-    try {
-      db_ = open_database(settings);
-      ensure_schema(*db_, settings.get("schema"));
-      store_ = std::make_unique<RunStore>(*db_);
-      ids_ = store_->start_run(start);
-    } catch (const Error& e) {
-      // Also a --run-id that cannot take this run: the job's compute time matters more.
-      fail(e);
-    }
+  explicit RunRecorder(RunWriter* writer) : writer_(writer) {}
+  void record(RunEvent event) {
+    if (writer_) writer_->post(std::move(event));
   }
-
-  std::optional<RunIds> ids() const { return failed_ ? std::nullopt : std::optional(ids_); }
-  db::Database* database() const { return failed_ ? nullptr : db_.get(); }
-
-  // While set, writes are posted to the writer's thread instead of run here.
-  void route_through(RunWriter* writer) { writer_ = writer; }
-
+  // Best effort, with the store: skipped while the database is away.
   template <class Write>
   void write(Write&& write_fn) {
-    if (failed_) return;
-    auto guarded = [this, write_fn = std::forward<Write>(write_fn)]() {
-      if (failed_) return;
-      try {
-        write_fn(*store_, ids_.run_id);
-      } catch (const Error& e) {
-        fail(e);
-      }
-    };
-    if (writer_) {
-      writer_->post(std::move(guarded));
-    } else {
-      guarded();
-    }
-  }
-
-  void fail(const Error& e) {
-    warn(std::string(e.what()) + "; the command runs, but this run is not recorded");
-    failed_ = true;
+    if (!writer_) return;
+    writer_->post_task(
+        [write_fn = std::forward<Write>(write_fn)](db::Database& db, std::int64_t run_id) {
+          try {
+            RunStore store(db);
+            write_fn(store, run_id);
+          } catch (const Error&) {
+            // Samples and such: the next one comes soon.
+          }
+        });
   }
 
  private:
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<RunStore> store_;
-  RunIds ids_;
-  RunWriter* writer_ = nullptr;
-  std::atomic<bool> failed_ = false;
+  RunWriter* writer_;
 };
 
 // The private directory that holds the FIFO and the spill file; removed at exit.
@@ -155,10 +158,12 @@ class PrivateDirectory {
 struct IngestSettings {
   MetricWriteOptions write;
   std::filesystem::path reject_dir;
+  std::filesystem::path journal_dir;
 };
 
 // Read and checked before anything starts, so a bad value is an error, not a surprise later.
-IngestSettings ingest_settings(const WrapOptions& options, const Settings& settings) {
+IngestSettings ingest_settings(const WrapOptions& options, const Settings& settings,
+                               const Environment& env) {
   IngestSettings ingest;
   ingest.write.add_columns = options.add_columns || settings.get_bool("add_columns", false);
   double flush = settings.get_number("flush_interval", 0.1);
@@ -172,6 +177,11 @@ IngestSettings ingest_settings(const WrapOptions& options, const Settings& setti
     throw ConfigError("setting 'batch_rows' must be between 1 and 100000");
   }
   ingest.write.batch_rows = static_cast<std::size_t>(rows);
+  double sync_timeout = settings.get_number("sync_timeout", 30);
+  if (!(sync_timeout >= 0 && sync_timeout <= 86400)) {
+    throw ConfigError("setting 'sync_timeout' must be between 0 and 86400 seconds");
+  }
+  ingest.write.final_retry = std::chrono::milliseconds(std::lround(sync_timeout * 1000));
   if (auto dir = settings.get("reject_dir"); dir && !dir->empty()) {
     ingest.reject_dir = *dir;
   } else if (settings.engine == db::Engine::sqlite) {
@@ -179,6 +189,11 @@ IngestSettings ingest_settings(const WrapOptions& options, const Settings& setti
     ingest.reject_dir = std::filesystem::absolute(settings.sqlite_path()).parent_path();
   } else {
     ingest.reject_dir = std::filesystem::current_path();
+  }
+  if (auto dir = settings.get("journal_dir"); dir && !dir->empty()) {
+    ingest.journal_dir = std::filesystem::absolute(*dir);
+  } else {
+    ingest.journal_dir = default_journal_dir(env);
   }
   return ingest;
 }
@@ -197,20 +212,28 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
   if (options.metrics_fd && *options.metrics_fd < 3) {
     throw UsageError("--metrics-fd must be 3 or more (0, 1 and 2 are the command's own)");
   }
-  IngestSettings ingest = ingest_settings(options, settings);
+  IngestSettings ingest = ingest_settings(options, settings, env);
   RunStart start = describe_start(options, settings, env);
-  RunRecorder recorder(settings, start);
+  start.client_id = new_client_id();
+  ingest.write.journal_path = journal_path(ingest.journal_dir, start.client_id);
+  ConnectDatabase connect = [&settings] {
+    auto db = open_database(settings);
+    ensure_schema(*db, settings.get("schema"));
+    return db;
+  };
+  RecordingStart recording = start_recording(connect, start, ingest.write.journal_path);
 
   Environment child_env = env;
-  if (auto ids = recorder.ids()) {
-    child_env["SQLTRACK_RUN_ID"] = std::to_string(ids->run_id);
-    child_env["SQLTRACK_EXPERIMENT_ID"] = std::to_string(ids->experiment_id);
+  if (recording.recording) child_env["SQLTRACK_RUN_UUID"] = start.client_id;
+  if (recording.ids) {
+    child_env["SQLTRACK_RUN_ID"] = std::to_string(recording.ids->run_id);
+    child_env["SQLTRACK_EXPERIMENT_ID"] = std::to_string(recording.ids->experiment_id);
   }
   child_env["SQLTRACK_EXPERIMENT"] = start.experiment;
 
   boost::asio::io_context io;
   PrivateDirectory private_dir;
-  auto ids = recorder.ids();
+  const auto& ids = recording.ids;
   RejectLog rejects(ingest.reject_dir /
                     ("sqltrack-run-" +
                      (ids ? std::to_string(ids->run_id) : "pid" + std::to_string(::getpid())) +
@@ -220,16 +243,26 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
   auto describe_origin = [&](LineOrigin origin) {
     return reader->source_name(origin.source) + " line " + std::to_string(origin.line);
   };
-  if (options.metrics && ids) {
+  if (recording.recording) {
+    JournalHeader header;
+    header.client_id = start.client_id;
+    if (ids) {
+      header.run_id = ids->run_id;
+    } else {
+      header.start = start;
+    }
+    header.database = recording.db ? recording.db->describe()
+                                   : std::string(db::engine_name(settings.engine)) +
+                                         " (settings from " + settings.describe_sources() + ")";
+    if (!private_dir.path().empty()) ingest.write.spill_path = private_dir.path() / "spill";
     try {
-      ingest.write.spill_path = private_dir.path() / "spill";
-      writer = std::make_unique<RunWriter>(*recorder.database(), ids->run_id,
-                                           MetricColumns::load(*recorder.database()), ingest.write,
-                                           rejects, describe_origin);
+      writer = std::make_unique<RunWriter>(connect, std::move(recording.db), std::move(header),
+                                           ingest.write, rejects, describe_origin);
     } catch (const Error& e) {
-      recorder.fail(e);
+      warn(std::string(e.what()) + "; the command runs, but this run is not recorded");
     }
   }
+  RunRecorder recorder(writer.get());
   reader = std::make_unique<MetricReader>(
       [&](PendingMetricRow row) {
         if (writer) {
@@ -272,10 +305,26 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     heartbeat.expires_after(heartbeat_period);
     heartbeat.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      recorder.write([](RunStore& store, std::int64_t run_id) { store.heartbeat(run_id); });
+      recorder.record(HeartbeatEvent{});
       schedule_heartbeat();
     });
   };
+
+  // Resource samples (--sample): taken on this loop, written by the writer's thread.
+  ResourceMonitor resources(
+      io, std::chrono::duration<double>(options.sample_seconds),
+      GpuTools{.search_path = lookup(env, "PATH").value_or("")},
+      {[&recorder](ResourceSample sample) {
+         recorder.write([sample = std::move(sample)](RunStore& store, std::int64_t run_id) {
+           insert_resource_sample(store.database(), run_id, sample);
+         });
+       },
+       [&recorder](std::vector<GpuInfo> gpus) {
+         recorder.write([gpus = std::move(gpus)](RunStore& store, std::int64_t run_id) {
+           store_run_gpus(store.database(), run_id, gpus);
+         });
+       },
+       [](const std::string& message) { warn(message); }});
 
   // Inside Slurm, why a signal came is asked of Slurm when it arrives, and written at once:
   // the wrapper may be SIGKILLed when KillWait ends, before the command exits.
@@ -287,28 +336,21 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
 
   launch.argv = options.command;
   launch.environment = to_entries(child_env);
-  launch.on_start = [&](pid_t) {
+  launch.on_start = [&](pid_t pid) {
     sources.close_child_ends();
-    if (writer) {
-      // From here on the writer's thread owns the connection.
-      writer->start();
-      recorder.route_through(writer.get());
-    }
+    // From here on the writer's thread owns the connection.
+    if (writer) writer->start();
     schedule_heartbeat();
+    resources.start({.root = pid, .adopted_children = true});
   };
   // Slurm's reason (scancel, time limit, requeue, preemption) is written as soon as Slurm
   // says it; after a user's own signal (Slurm still says RUNNING) only a history row.
   auto write_verdict = [&recorder](const SignalVerdict& verdict) {
-    RunStatus status = verdict.status;
-    std::string why = verdict.detail;
-    bool user_signal = verdict.user_signal;
-    recorder.write([status, why, user_signal](RunStore& store, std::int64_t run_id) {
-      if (user_signal) {
-        store.add_history(run_id, RunStatus::RUNNING, why);
-      } else {
-        store.set_status(run_id, status, why);
-      }
-    });
+    if (verdict.user_signal) {
+      recorder.record(HistoryEvent{RunStatus::RUNNING, verdict.detail, Clock::now()});
+    } else {
+      recorder.record(StatusEvent{verdict.status, verdict.detail, Clock::now()});
+    }
   };
   launch.on_signal = [&](int signal) {
     const bool stop = signal == SIGINT || signal == SIGTERM || signal == SIGHUP;
@@ -318,14 +360,15 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
     if (!stop && !warning) return;
     std::string detail = std::string("SIG") + sigabbrev_np(signal) + " received and forwarded";
     if (!stop) detail += " (a warning sent with sbatch --signal, or by a user)";
-    recorder.write([detail](RunStore& store, std::int64_t run_id) {
-      store.add_history(run_id, RunStatus::RUNNING, detail);
-      store.heartbeat(run_id);
-    });
+    recorder.record(HistoryEvent{RunStatus::RUNNING, detail, Clock::now()});
+    recorder.record(HeartbeatEvent{});
     if (!stop || !mirror) return;
     mirror->ask(signal, write_verdict);
   };
-  launch.on_child_exit = [&](const launcher::ChildOutcome&) { heartbeat.cancel(); };
+  launch.on_child_exit = [&](const launcher::ChildOutcome&) {
+    heartbeat.cancel();
+    resources.stop();
+  };
 
   launcher::Launcher launcher(io, std::move(launch));
   launcher::ChildOutcome outcome = launcher.run();
@@ -347,26 +390,22 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
 
   // Every line the job wrote is read and stored before the final status says it ended.
   sources.drain();
-  if (writer) writer->finish();
-  recorder.route_through(nullptr);
 
   FinalStatus status = final_status(outcome);
   if (mirror && mirror->verdict() && !mirror->verdict()->user_signal) {
     status =
         FinalStatus{mirror->verdict()->status, mirror->verdict()->detail + "; " + status.detail};
   }
-  RunEnd end;
-  end.time = outcome.ended;
-  end.exit_code = outcome.exit_code;
-  end.signal = outcome.term_signal;
-  end.core_dumped = outcome.core_dumped;
-  end.wall_seconds = std::chrono::duration<double>(outcome.duration).count();
-  end.cpu_user_seconds = outcome.user_cpu_s;
-  end.cpu_system_seconds = outcome.system_cpu_s;
-  end.max_rss_kib = outcome.max_rss_kib;
-  recorder.write([&](RunStore& store, std::int64_t run_id) {
-    store.finish_run(run_id, status.status, status.detail, end);
-  });
+  FinishEvent finish{status.status, status.detail, {}};
+  finish.end.time = outcome.ended;
+  finish.end.exit_code = outcome.exit_code;
+  finish.end.signal = outcome.term_signal;
+  finish.end.core_dumped = outcome.core_dumped;
+  finish.end.wall_seconds = std::chrono::duration<double>(outcome.duration).count();
+  finish.end.cpu_user_seconds = outcome.user_cpu_s;
+  finish.end.cpu_system_seconds = outcome.system_cpu_s;
+  finish.end.max_rss_kib = outcome.max_rss_kib;
+  if (writer) writer->finish(std::move(finish));
   rejects.print_summary();
   return outcome.wrapper_exit_code();
 }

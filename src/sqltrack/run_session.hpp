@@ -21,6 +21,8 @@ struct WrapOptions {
   std::optional<std::string> comment;
   std::vector<std::pair<std::string, std::string>> tags;
   double heartbeat_seconds = 30;
+  // Resource samples (CPU, memory, I/O, GPUs) every this many seconds; 0: none.
+  double sample_seconds = 10;
   // Metrics: the FIFO in SQLTRACK_METRICS unless `metrics` is off; a file to follow and a
   // pipe on a descriptor of the job's choosing come in addition.
   bool metrics = true;

@@ -1,23 +1,38 @@
 #pragma once
 // The database side of a run while its command runs: one thread that owns the run's single
-// connection and does every write in order — metric batches and the status writes the event
-// loop posts (heartbeat, history). The loop never waits for the database, so a slow or
-// locked database delays rows, never the job's writes or the forwarding of signals.
+// connection and does every write in order — metric batches and the events the event loop
+// posts (heartbeat, history, status, the end). The loop never waits for the database, so a
+// slow, locked or absent database delays rows, never the job's writes or the forwarding of
+// signals.
+//
+// When the database is away (down, restarting, too many clients, the network) the writes go
+// to the run's journal, a local file, in the same order; the thread reconnects with
+// exponential backoff and jitter, replays the journal and goes on writing directly. What is
+// still in the journal when the command has ended and the database has not come back within
+// `final_retry` stays there for `sqltrack sync`.
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
 #include "sqltrack/db/database.hpp"
+#include "sqltrack/error.hpp"
+#include "sqltrack/journal.hpp"
 #include "sqltrack/metric_columns.hpp"
 #include "sqltrack/metric_queue.hpp"
 #include "sqltrack/metric_reader.hpp"
+#include "sqltrack/metric_store.hpp"
 #include "sqltrack/reject_log.hpp"
+#include "sqltrack/run_event.hpp"
 
 namespace sqltrack {
 
@@ -27,15 +42,28 @@ struct MetricWriteOptions {
   bool add_columns = false;                       // add unknown keys as columns
   std::size_t memory_rows = 50000;                // beyond this, the queue spills to a file
   std::filesystem::path spill_path;
-  // When the database is away at the end, how long to keep retrying before the rows are
-  // kept in the reject file instead.
-  std::chrono::milliseconds final_retry{10000};
+  // When the database is away at the end, how long to keep trying before what is left stays
+  // in the journal (or, without one, the rows go to the reject file).
+  std::chrono::milliseconds final_retry{30000};
+  // Where the journal goes when the database is away; empty: no journal.
+  std::filesystem::path journal_path;
+};
+
+// Opens a connection to the run's database with its schema in place; throws DatabaseError.
+using ConnectDatabase = std::function<std::unique_ptr<db::Database>()>;
+
+// Where the run stands at the end.
+struct RunWriterOutcome {
+  bool all_stored = true;                        // everything is in the database
+  std::optional<std::filesystem::path> journal;  // what is not, is here
+  std::optional<std::int64_t> run_id;            // known once the run row exists
 };
 
 class RunWriter {
  public:
-  // `source_name` turns a row's origin into words for messages.
-  RunWriter(db::Database& db, std::int64_t run_id, MetricColumns columns,
+  // `db`: the connection the run was started on, or null when the database was away then;
+  // `header.run_id` is set when the run row exists. `columns` is used when `db` is given.
+  RunWriter(ConnectDatabase connect, std::unique_ptr<db::Database> db, JournalHeader header,
             MetricWriteOptions options, RejectLog& rejects,
             std::function<std::string(LineOrigin)> describe_origin);
   ~RunWriter();
@@ -43,33 +71,46 @@ class RunWriter {
   RunWriter& operator=(const RunWriter&) = delete;
 
   // Starts the thread. Call after the command has started: a fork with threads running is
-  // best avoided. Rows and tasks given before are kept and written then.
+  // best avoided. Rows and events given before are kept and written then.
   void start();
 
-  // Runs on the writer thread, after what was posted before. Exceptions are the task's own
-  // business: it must catch them.
-  void post(std::function<void()> task);
-
   // From the event loop; never blocks on the database.
+  void post(RunEvent event);
   void add(PendingMetricRow row);
+  // Best effort: run on the writer thread with the connection when the database is there,
+  // dropped when it is not (resource samples). Exceptions are the task's business.
+  void post_task(std::function<void(db::Database&, std::int64_t run_id)> task);
 
-  // Writes everything queued, runs the posted tasks, and stops the thread. The connection is
-  // the caller's again afterwards.
-  void finish();
+  // Writes every row, then `final_event`, and stops the thread; waits at most
+  // options.final_retry for an absent database.
+  RunWriterOutcome finish(std::optional<RunEvent> final_event);
 
   std::uint64_t rows_written() const noexcept { return rows_written_; }
 
  private:
+  using Task = std::function<void(db::Database&, std::int64_t)>;
+  struct Posted {
+    std::optional<RunEvent> event;
+    Task task;
+  };
+
   void run();
-  // Checks, merges and writes up to a few batches; false when the database is away.
-  bool flush_some();
+  bool direct() const;
+  void deliver(const RunEvent& event);
+  void flush_metrics(bool stopping);
   bool write_pending();
+  void journal_pending();
+  void keep(JournalRecord record);
+  void sync_journal_now_and_then();
+  void lose_connection(const DatabaseError& e);
+  void try_reconnect();
+  void give_up();
   void keep_unstored(const std::string& reason);
   std::string where(LineOrigin origin) const { return describe_origin_(origin); }
 
-  db::Database& db_;
-  std::int64_t run_id_;
-  MetricColumns columns_;
+  ConnectDatabase connect_;
+  std::unique_ptr<db::Database> db_;
+  JournalHeader header_;
   MetricWriteOptions options_;
   RejectLog& rejects_;
   std::function<std::string(LineOrigin)> describe_origin_;
@@ -77,14 +118,29 @@ class RunWriter {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<std::function<void()>> tasks_;
+  std::vector<Posted> posted_;
+  std::optional<RunEvent> final_event_;
   bool stopping_ = false;
   std::thread thread_;
 
   // Writer thread only.
+  std::optional<MetricStore> metrics_;
   std::vector<MetricRow> pending_;  // merged, checked, not yet stored (database away)
+  std::unique_ptr<JournalWriter> journal_;
+  bool journaling_ = false;        // the journal holds records not yet in the database
+  std::uint64_t replayed_to_ = 0;  // journal offset up to which records are in the database
+  // Cannot write the journal: the record that failed and the events after it wait in held_,
+  // metric rows in the queue.
+  bool journal_failed_ = false;
+  std::deque<JournalRecord> held_;
+  bool access_denied_ = false;  // not worth retrying (authentication, no such database)
+  std::chrono::steady_clock::time_point next_retry_{};
+  std::chrono::milliseconds retry_delay_{100};
+  std::minstd_rand jitter_{std::random_device{}()};
+  std::chrono::steady_clock::time_point last_sync_{};
   std::uint64_t rows_written_ = 0;
   bool warned_away_ = false;
+  RunWriterOutcome outcome_;
 };
 
 }  // namespace sqltrack

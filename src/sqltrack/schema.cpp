@@ -11,12 +11,15 @@
 #include "sqltrack/db/sqlite_database.hpp"
 #include "sqltrack/error.hpp"
 #include "sqltrack/schema_files.hpp"
+#include "sqltrack/summary_views.hpp"
 
 namespace sqltrack {
 namespace {
 
 constexpr std::string_view kProjectPrefix = "sqltrack/";
 constexpr std::string_view kBaseMigration = "0001_base.sql";
+// From this migration on, run_summary and latest_metrics exist and follow the metric columns.
+constexpr std::string_view kViewsMigration = "sqltrack/0003_run_summary_views.sql";
 // Any constant works; it only has to be the same for every wrapper.
 constexpr std::int64_t kSchemaLockKey = 0x5351'4c54'5241'434b;  // "SQLTRACK"
 
@@ -127,6 +130,12 @@ std::string migration_checksum(std::string_view sql) {
   return text;
 }
 
+void lock_schema_changes(db::Database& db) {
+  if (db.engine() != db::Engine::postgres) return;
+  const std::array<db::Value, 1> key{kSchemaLockKey};
+  db.query("SELECT pg_advisory_xact_lock($1)", key);
+}
+
 std::vector<std::string> migration_statements(db::Engine engine, const MigrationScript& script) {
   auto statements = engine == db::Engine::postgres ? db::split_postgres_script(script.sql)
                                                    : db::split_sqlite_script(script.sql);
@@ -169,11 +178,10 @@ std::vector<MigrationReport> ensure_schema(db::Database& db,
   }
 
   db::Transaction transaction(db);
+  // Wrappers starting together on an empty database queue here instead of racing on
+  // CREATE TYPE / CREATE TABLE.
+  lock_schema_changes(db);
   if (db.engine() == db::Engine::postgres) {
-    // Wrappers starting together on an empty database queue here instead of
-    // racing on CREATE TYPE / CREATE TABLE.
-    const std::array<db::Value, 1> key{kSchemaLockKey};
-    db.query("SELECT pg_advisory_xact_lock($1)", key);
     if (schema) {
       // The name was validated (letters, digits, underscores) and is quoted as well.
       db.execute("CREATE SCHEMA IF NOT EXISTS " + db::quote_identifier(*schema));
@@ -184,6 +192,9 @@ std::vector<MigrationReport> ensure_schema(db::Database& db,
     run_statements(db, MigrationScript{std::string(m->name), std::string(m->sql)});
   }
   recorded = recorded_migrations(db);
+  // A later migration may change a column the views use, which PostgreSQL refuses while
+  // they exist; they are made again below.
+  if (recorded.contains(std::string(kViewsMigration))) drop_summary_views(db);
   for (const auto* m : migrations) {
     if (m->name.starts_with("0000_")) continue;
     std::string name = std::string(kProjectPrefix) + std::string(m->name);
@@ -200,6 +211,8 @@ std::vector<MigrationReport> ensure_schema(db::Database& db,
       reports.push_back({name, MigrationOutcome::applied});
     }
   }
+  // The metric columns may predate the views (a database of sqltrack 0.1.3, user scripts).
+  if (recorded_migrations(db).contains(std::string(kViewsMigration))) create_summary_views(db);
   transaction.commit();
   return reports;
 }
@@ -224,8 +237,16 @@ std::vector<MigrationReport> apply_user_migrations(db::Database& db,
       continue;
     }
     db::Transaction transaction(db);
+    // A script may drop or retype a metric column, which PostgreSQL refuses while a view
+    // uses it: the views go first and come back with the new column list.
+    const bool views = recorded.contains(std::string(kViewsMigration));
+    if (views) {
+      lock_schema_changes(db);
+      drop_summary_views(db);
+    }
     run_statements(db, script);
     record(db, script.name, migration_checksum(script.sql));
+    if (views) create_summary_views(db);
     transaction.commit();
     recorded[script.name] = migration_checksum(script.sql);
     reports.push_back({script.name, MigrationOutcome::applied});

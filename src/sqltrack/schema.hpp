@@ -43,6 +43,11 @@ std::vector<MigrationReport> ensure_schema(db::Database& db,
 std::vector<MigrationReport> apply_user_migrations(db::Database& db,
                                                    const std::vector<MigrationScript>& scripts);
 
+// Queues this transaction behind other processes' schema changes (migrations, view
+// regeneration): a transaction-scoped advisory lock on PostgreSQL; on SQLite the write
+// transaction itself does it.
+void lock_schema_changes(db::Database& db);
+
 // The statements of a script, without transaction control (BEGIN, START
 // TRANSACTION, COMMIT, END). Throws sqltrack::Error for ROLLBACK.
 std::vector<std::string> migration_statements(db::Engine engine, const MigrationScript& script);

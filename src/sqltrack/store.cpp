@@ -161,6 +161,13 @@ std::int64_t RunStore::ensure_experiment(std::string_view name) {
 RunIds RunStore::start_run(const RunStart& start) {
   std::string now = format_timestamp(start.time);
   db::Transaction transaction(db_);
+  if (!start.client_id.empty()) {
+    const std::array<Value, 1> params{start.client_id};
+    if (auto known = first_existing_run(
+            db_.query(std::string(kExistingRunColumns) + "WHERE client_id = $1", params))) {
+      return {known->id, known->experiment_id};
+    }
+  }
   std::optional<ExistingRun> existing;
   std::string how = "started";
   if (start.existing_run_id) {
@@ -212,6 +219,7 @@ RunIds RunStore::start_run(const RunStart& start) {
       optional_value(start.slurm_cluster),
       optional_value(start.slurm_nodelist),
       optional_value(start.slurm_partition),
+      start.client_id.empty() ? Value(std::monostate{}) : Value(start.client_id),
       ids.run_id,
   };
   if (existing) {
@@ -223,18 +231,19 @@ RunIds RunStore::start_run(const RunStart& start) {
         "hostname = $7, username = $8, pid = $9, cwd = $10, heartbeat_seconds = $11, "
         "slurm_job_id = $12, slurm_array_job_id = $13, slurm_array_task_id = $14, "
         "slurm_restart_count = $15, slurm_job_name = $16, slurm_cluster = $17, "
-        "slurm_nodelist = $18, slurm_partition = $19, time_ended = NULL, exit_code = NULL, "
-        "signal = NULL, core_dumped = NULL, wall_seconds = NULL, cpu_user_seconds = NULL, "
-        "cpu_system_seconds = NULL, max_rss_kib = NULL WHERE id = $20 AND experiment_id = $1",
+        "slurm_nodelist = $18, slurm_partition = $19, client_id = $20, time_ended = NULL, "
+        "exit_code = NULL, signal = NULL, core_dumped = NULL, wall_seconds = NULL, "
+        "cpu_user_seconds = NULL, cpu_system_seconds = NULL, max_rss_kib = NULL, gpus = NULL "
+        "WHERE id = $21 AND experiment_id = $1",
         params);
   } else {
     auto inserted = db_.query(
         "INSERT INTO runs (experiment_id, status, time_created, time_started, time_updated, "
         "comment, tags, args, env, hostname, username, pid, cwd, heartbeat_seconds, "
         "slurm_job_id, slurm_array_job_id, slurm_array_task_id, slurm_restart_count, "
-        "slurm_job_name, slurm_cluster, slurm_nodelist, slurm_partition) "
+        "slurm_job_name, slurm_cluster, slurm_nodelist, slurm_partition, client_id) "
         "VALUES ($1, 'RUNNING', $2, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-        "$15, $16, $17, $18, $19) RETURNING id",
+        "$15, $16, $17, $18, $19, $20) RETURNING id",
         std::span<const Value>(params.data(), params.size() - 1));
     ids.run_id = to_id(inserted.scalar());
   }
@@ -344,9 +353,23 @@ void RunStore::add_history(std::int64_t run_id, RunStatus status, std::string_vi
             params);
 }
 
+bool RunStore::has_history(std::int64_t run_id, RunStatus status, std::string_view detail,
+                           Clock::time_point time) {
+  const std::array<Value, 4> params{run_id, format_timestamp(time), std::string(to_string(status)),
+                                    std::string(detail)};
+  return !db_.query(
+                 "SELECT 1 FROM run_status_history WHERE run_id = $1 AND time = $2 AND "
+                 "status = $3 AND detail = $4 LIMIT 1",
+                 params)
+              .empty();
+}
+
 void RunStore::heartbeat(std::int64_t run_id, Clock::time_point time) {
   const std::array<Value, 2> params{run_id, format_timestamp(time)};
-  db_.query("UPDATE runs SET time_updated = $2 WHERE id = $1", params);
+  db_.query(
+      "UPDATE runs SET time_updated = $2 WHERE id = $1 AND "
+      "(time_updated IS NULL OR time_updated < $2)",
+      params);
 }
 
 bool RunStore::finish_run(std::int64_t run_id, RunStatus status, std::string_view detail,

@@ -30,6 +30,8 @@ using Clock = std::chrono::system_clock;
 //  3. inside a job made by `sqltrack submit`: its PENDING run (same slurm_job_id,
 //     or same slurm_array_job_id and slurm_array_task_id);
 //  4. otherwise a new run.
+// A run whose client_id is already in the database was started before (a journal
+// replayed again): it is returned as it is.
 struct RunStart {
   std::string experiment;
   std::optional<std::int64_t> existing_run_id;  // --run-id: attach instead of create
@@ -50,6 +52,9 @@ struct RunStart {
   std::optional<std::string> slurm_cluster;
   std::optional<std::string> slurm_nodelist;
   std::optional<std::string> slurm_partition;
+  // Made by the wrapper before it reaches the database (a UUID), so a run started while the
+  // database is away is created once when its journal is replayed, however often.
+  std::string client_id;
   Clock::time_point time = Clock::now();
 };
 
@@ -93,6 +98,9 @@ class RunStore {
  public:
   explicit RunStore(db::Database& db) : db_(db) {}
 
+  // For writes that live next to the store (resource samples, journal replay).
+  db::Database& database() const noexcept { return db_; }
+
   // The experiment's id, creating it if missing. Safe when many wrappers
   // start at once with the same new name: one row, no unique-violation errors.
   std::int64_t ensure_experiment(std::string_view name);
@@ -125,10 +133,15 @@ class RunStore {
   bool set_status(std::int64_t run_id, RunStatus status, std::string_view detail,
                   Clock::time_point time = Clock::now());
 
+  // Whether the run has this history row already (a journal replayed twice).
+  bool has_history(std::int64_t run_id, RunStatus status, std::string_view detail,
+                   Clock::time_point time);
+
   // A history row that does not change the status (e.g. Slurm's time-limit warning).
   void add_history(std::int64_t run_id, RunStatus status, std::string_view detail,
                    Clock::time_point time = Clock::now());
 
+  // time_updated moves forward only: a heartbeat replayed late does not take it back.
   void heartbeat(std::int64_t run_id, Clock::time_point time = Clock::now());
 
   // The final status (subject to the write-once rule) and the facts of the end,

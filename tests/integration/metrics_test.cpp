@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include "sqltrack/journal.hpp"
+#include "sqltrack/journal_replay.hpp"
 #include "support/test_support.hpp"
 
 namespace sqltrack {
@@ -300,24 +302,28 @@ TEST_P(MetricsTest, EveryLineWrittenBeforeSigtermIsStored) {
   EXPECT_EQ(metric_summary(), expected_summary(50000)) << wrapper.err();
 }
 
-TEST_P(MetricsTest, WithoutADatabaseTheLinesAreKeptInTheRejectFile) {
-  // The database is unreachable from the start: the job runs, and its rows are kept.
+TEST_P(MetricsTest, WithoutADatabaseTheLinesAreKeptInTheJournal) {
+  // The database is unreachable from the start: the job runs, and its rows wait in the
+  // run's journal for `sqltrack sync` (tests/integration/resilience_test.cpp replays them).
   test::TempDir dir;
   test::CommandOptions options;
   options.cwd = dir.path();
+  options.env["SQLTRACK_DSN_JOURNAL_DIR"] = (dir / "journals").string();
+  options.env["SQLTRACK_DSN_SYNC_TIMEOUT"] = "0";
   CommandResult result =
       test::run_command({SQLTRACK_RUN_BIN, "--engine", "postgres", "-a", "127.0.0.1:1", "-d",
                          "none", "--", "bash", "-c", "echo 'step=1 a=1' > $SQLTRACK_METRICS"},
                         options);
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  bool found = false;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    if (entry.path().extension() == ".rejects") {
-      found = true;
-      EXPECT_NE(test::read_file(entry.path()).find("step=1 progress=0.0 a=1"), std::string::npos);
+  auto journals = list_journals(dir / "journals");
+  ASSERT_EQ(journals.size(), 1u) << result.err;
+  std::vector<std::string> lines;
+  for (const auto& record : read_journal(journals[0]).records) {
+    if (auto* metrics = std::get_if<MetricRecord>(&record)) {
+      for (const auto& row : metrics->rows) lines.push_back(row.line);
     }
   }
-  EXPECT_TRUE(found) << "no .rejects file in the working directory; stderr: " << result.err;
+  EXPECT_EQ(lines, std::vector<std::string>{"step=1 progress=0.0 a=1"}) << result.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MetricsTest,

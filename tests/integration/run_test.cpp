@@ -196,14 +196,22 @@ TEST_P(RunTest, SigkillOfWrapperKillsChild) {
 }
 
 TEST_P(RunTest, UnreachableDatabaseStillRunsTheCommand) {
-  auto result = test::run_command({SQLTRACK_RUN_BIN, "-a", "127.0.0.1:1", "-u", "nobody", "--",
-                                   "sh", "-c", "echo ran; exit 4"});
+  test::CommandOptions options;
+  options.env["SQLTRACK_DSN_JOURNAL_DIR"] = (db_.cwd() / "journals").string();
+  options.env["SQLTRACK_DSN_SYNC_TIMEOUT"] = "0";
+  auto result = test::run_command(
+      {SQLTRACK_RUN_BIN, "-a", "127.0.0.1:1", "-u", "nobody", "--", "sh", "-c", "echo ran; exit 4"},
+      options);
   EXPECT_EQ(result.exit_code, 4);
   EXPECT_EQ(result.out, "ran\n");
   EXPECT_NE(result.err.find("sqltrack-run: warning: cannot connect to PostgreSQL"),
             std::string::npos)
       << result.err;
-  EXPECT_NE(result.err.find("the command runs, but this run is not recorded"), std::string::npos);
+  EXPECT_NE(result.err.find("the command runs, and the run is journaled in " +
+                            (db_.cwd() / "journals").string()),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("the run is kept in the journal"), std::string::npos) << result.err;
 }
 
 TEST_P(RunTest, BadFlagsAndEmptyCommandStartNothing) {

@@ -22,10 +22,14 @@ exec sqltrack-run -e limits -- bash -c 'trap "touch warned" USR1; while true; do
   ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(job_dir() / "warned"); }, 90s))
       << "the command never got SIGUSR1; job output: " << job_output(job + ".out");
   EXPECT_EQ(scalar("SELECT status FROM runs WHERE slurm_job_id = $1", id), "RUNNING");
-  EXPECT_EQ(scalar("SELECT count(*) FROM run_status_history h JOIN runs r ON r.id = h.run_id "
-                   "WHERE r.slurm_job_id = $1 AND h.detail LIKE 'SIGUSR1 received%'",
-                   id),
-            "1");
+  // The wrapper forwards the signal first and records it on its writer thread: the row may
+  // come a moment after the command has seen the signal.
+  EXPECT_TRUE(
+      wait_for_value("SELECT count(*) FROM run_status_history h JOIN runs r ON "
+                     "r.id = h.run_id WHERE r.slurm_job_id = $1 AND h.detail LIKE "
+                     "'SIGUSR1 received%'",
+                     id, "1", 10s))
+      << "no history row for the warning signal";
   ASSERT_TRUE(
       wait_for_value("SELECT status FROM runs WHERE slurm_job_id = $1", id, "TIMEOUT", 150s))
       << "now " << scalar("SELECT status FROM runs WHERE slurm_job_id = $1", id);

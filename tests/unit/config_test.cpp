@@ -111,7 +111,8 @@ TEST(ConfigErrors, UnknownKeyInFileNamesFileAndLine) {
     EXPECT_STREQ(e.what(),
                  "unknown setting 'hots' (config file './sqltrack.conf' line 2): expected a "
                  "libpq keyword or one of engine, schema, path, env_redact, busy_timeout, "
-                 "add_columns, flush_interval, batch_rows, reject_dir, sqlite_on_network_fs");
+                 "add_columns, flush_interval, batch_rows, reject_dir, sqlite_on_network_fs, "
+                 "sample_interval, journal_dir, sync_timeout");
   }
 }
 

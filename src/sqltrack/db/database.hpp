@@ -3,6 +3,7 @@
 // placeholders on both engines; values are always bound, never pasted.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -67,6 +68,17 @@ class Database {
   // supports_copy() and throw here.
   virtual bool supports_copy() const noexcept { return false; }
   virtual void copy_from(std::string_view copy_sql, std::string_view data);
+
+  // Runs one query and hands its rows to `on_row` one at a time, so a result of any size
+  // takes constant memory: PostgreSQL fetches from a cursor in batches (in the caller's
+  // transaction, else in one of its own), SQLite steps the statement. `on_columns` gets the
+  // column names once, before any row. Values are typed: integers, floats (NaN and infinities
+  // included) and, on PostgreSQL, booleans as such; everything else as its text. A row is valid
+  // only during the call; `on_row` may run other queries on the same Database.
+  using ColumnsCallback = std::function<void(const std::vector<std::string>& columns)>;
+  using RowCallback = std::function<void(std::span<const Value> row)>;
+  virtual void stream(std::string_view sql, std::span<const Value> params,
+                      const ColumnsCallback& on_columns, const RowCallback& on_row) = 0;
 };
 
 // "name" with embedded quotes doubled: safe for any identifier on both engines.

@@ -143,6 +143,14 @@ void PQclear(PGresult* res) {
   SQLTRACK_LIBPQ(PQclear)(res);
 }
 
+// Streaming a query through a cursor (Database::stream).
+PGTransactionStatusType PQtransactionStatus(const PGconn* conn) {
+  return SQLTRACK_LIBPQ(PQtransactionStatus)(conn);
+}
+Oid PQftype(const PGresult* res, int field_num) {
+  return SQLTRACK_LIBPQ(PQftype)(res, field_num);
+}
+
 // COPY FROM STDIN, for metric batches.
 int PQputCopyData(PGconn* conn, const char* buffer, int nbytes) {
   return SQLTRACK_LIBPQ(PQputCopyData)(conn, buffer, nbytes);

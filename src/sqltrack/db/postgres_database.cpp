@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "sqltrack/error.hpp"
 
@@ -113,6 +114,57 @@ class PostgresDatabase final : public Database {
     }
   }
 
+  void stream(std::string_view sql, std::span<const Value> params,
+              const ColumnsCallback& on_columns, const RowCallback& on_row) override {
+    // A cursor lives in a transaction: the caller's, or one of our own.
+    const bool own_transaction = PQtransactionStatus(connection_) == PQTRANS_IDLE;
+    const std::string cursor = "sqltrack_stream_" + std::to_string(++cursors_);
+    if (own_transaction) begin();
+    try {
+      query("DECLARE " + cursor + " NO SCROLL CURSOR FOR " + std::string(sql), params);
+      const std::string fetch = "FETCH FORWARD " + std::to_string(kFetchRows) + " FROM " + cursor;
+      std::vector<Oid> types;
+      std::vector<Value> row;
+      for (bool first = true;; first = false) {
+        ResultPtr result(PQexec(connection_, fetch.c_str()));
+        check(result.get());
+        const int columns = PQnfields(result.get());
+        if (first) {
+          std::vector<std::string> names;
+          for (int c = 0; c < columns; ++c) {
+            names.emplace_back(PQfname(result.get(), c));
+            types.push_back(PQftype(result.get(), c));
+          }
+          on_columns(names);
+        }
+        const int rows = PQntuples(result.get());
+        for (int r = 0; r < rows; ++r) {
+          row.clear();
+          for (int c = 0; c < columns; ++c) {
+            if (PQgetisnull(result.get(), r, c)) {
+              row.emplace_back(std::monostate{});
+              continue;
+            }
+            std::string_view text(PQgetvalue(result.get(), r, c),
+                                  static_cast<std::size_t>(PQgetlength(result.get(), r, c)));
+            row.push_back(typed_value(types[static_cast<std::size_t>(c)], text));
+          }
+          on_row(row);
+        }
+        if (rows < kFetchRows) break;
+      }
+      execute("CLOSE " + cursor);
+      if (own_transaction) commit();
+    } catch (...) {
+      if (own_transaction) {
+        rollback();
+      } else if (PQtransactionStatus(connection_) == PQTRANS_INTRANS) {
+        ResultPtr closed(PQexec(connection_, ("CLOSE " + cursor).c_str()));
+      }
+      throw;
+    }
+  }
+
   void begin() override { execute("BEGIN"); }
   void commit() override { execute("COMMIT"); }
   void rollback() noexcept override {
@@ -154,9 +206,15 @@ class PostgresDatabase final : public Database {
     }
     std::string message =
         one_line(result ? PQresultErrorMessage(result) : PQerrorMessage(connection_));
-    auto kind = sqlstate.starts_with("23")   ? DatabaseError::Kind::constraint
-                : sqlstate.starts_with("08") ? DatabaseError::Kind::connection
-                                             : DatabaseError::Kind::query;
+    // Worth retrying: connection exceptions (08), the server shutting down or starting
+    // (57P01-57P03), too many clients and other lack of resources (53), and lost races
+    // (serialization failure, deadlock).
+    auto kind =
+        sqlstate.starts_with("23") ? DatabaseError::Kind::constraint
+        : sqlstate.starts_with("08") || sqlstate.starts_with("57P0") || sqlstate.starts_with("53")
+            ? DatabaseError::Kind::connection
+        : sqlstate == "40001" || sqlstate == "40P01" ? DatabaseError::Kind::busy
+                                                     : DatabaseError::Kind::query;
     throw DatabaseError(kind, message, sqlstate);
   }
 
@@ -182,9 +240,55 @@ class PostgresDatabase final : public Database {
     return set;
   }
 
+  // A value of a streamed row, typed by its column's type OID (pg_type.h's numbers).
+  static Value typed_value(Oid type, std::string_view text) {
+    switch (type) {
+      case 16:  // bool
+        return text == "t";
+      case 20:  // int8
+      case 21:  // int2
+      case 23:  // int4
+      case 26:  // oid
+      {
+        std::int64_t number = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (ec == std::errc() && end == text.data() + text.size()) return number;
+        return std::string(text);
+      }
+      case 700:   // float4
+      case 701:   // float8
+      case 1700:  // numeric
+      {
+        if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+        if (text == "Infinity") return std::numeric_limits<double>::infinity();
+        if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+        double number = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (ec == std::errc() && end == text.data() + text.size()) return number;
+        return std::string(text);
+      }
+      default:
+        return std::string(text);
+    }
+  }
+
+  static constexpr int kFetchRows = 2000;
+
   PGconn* connection_;
   std::string description_;
+  int cursors_ = 0;
 };
+
+// libpq gives no SQLSTATE for a failed connection, only the server's message. The server's
+// English texts (lc_messages=C is the default) for what retrying cannot fix.
+DatabaseError::Kind connection_failure_kind(std::string_view message) {
+  for (std::string_view permanent :
+       {"authentication failed", "no password supplied", "no pg_hba.conf entry", "does not exist",
+        "permission denied", "password is required", "is not permitted to log in"}) {
+    if (message.find(permanent) != std::string_view::npos) return DatabaseError::Kind::access;
+  }
+  return DatabaseError::Kind::connection;
+}
 
 std::string describe_parameters(const ConnectionParameters& parameters, PGconn* connection) {
   auto get = [&](std::string_view key) -> std::string {
@@ -240,7 +344,7 @@ std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters) 
   if (PQstatus(connection) != CONNECTION_OK) {
     std::string message = one_line(PQerrorMessage(connection));
     PQfinish(connection);
-    throw DatabaseError(DatabaseError::Kind::connection,
+    throw DatabaseError(connection_failure_kind(message),
                         "cannot connect to " + description + ": " + message);
   }
   return std::make_unique<PostgresDatabase>(connection, std::move(description));

@@ -42,17 +42,7 @@ class SqliteDatabase final : public Database {
     sqlite3_stmt* statement = prepared.statement.get();
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
-    if (params.size() > prepared.indexes.size()) {
-      throw DatabaseError(DatabaseError::Kind::query,
-                          "statement has " + std::to_string(prepared.indexes.size()) +
-                              " parameters but " + std::to_string(params.size()) +
-                              " values were given");
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      int index = prepared.indexes[i];
-      if (index == 0) continue;
-      bind(statement, index, params[i]);
-    }
+    bind_all(prepared, params);
     ResultSet set;
     int columns = sqlite3_column_count(statement);
     for (int c = 0; c < columns; ++c) set.columns.emplace_back(sqlite3_column_name(statement, c));
@@ -77,6 +67,44 @@ class SqliteDatabase final : public Database {
     }
     sqlite3_reset(statement);
     return set;
+  }
+
+  void stream(std::string_view sql, std::span<const Value> params,
+              const ColumnsCallback& on_columns, const RowCallback& on_row) override {
+    // Not from the cache: on_row may run the same SQL again while this one steps.
+    PreparedStatement prepared = prepare_new(sql, 0);
+    sqlite3_stmt* statement = prepared.statement.get();
+    bind_all(prepared, params);
+    const int columns = sqlite3_column_count(statement);
+    std::vector<std::string> names;
+    for (int c = 0; c < columns; ++c) names.emplace_back(sqlite3_column_name(statement, c));
+    on_columns(names);
+    std::vector<Value> row;
+    while (true) {
+      int rc = sqlite3_step(statement);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) fail(rc);
+      row.clear();
+      for (int c = 0; c < columns; ++c) {
+        switch (sqlite3_column_type(statement, c)) {
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
+          case SQLITE_INTEGER:
+            row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(statement, c)));
+            break;
+          case SQLITE_FLOAT:
+            row.emplace_back(sqlite3_column_double(statement, c));
+            break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, c));
+            row.emplace_back(
+                std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, c))));
+          }
+        }
+      }
+      on_row(row);
+    }
   }
 
   void execute(std::string_view sql) override {
@@ -137,9 +165,16 @@ class SqliteDatabase final : public Database {
   PreparedStatement& prepare(std::string_view sql) {
     auto it = cache_.find(std::string(sql));
     if (it != cache_.end()) return it->second;
+    PreparedStatement prepared = prepare_new(sql, SQLITE_PREPARE_PERSISTENT);
+    // Schema changes (ALTER TABLE metrics ADD COLUMN) invalidate statements; SQLite
+    // re-prepares them itself, so the cache only grows with distinct SQL texts.
+    return cache_.emplace(std::string(sql), std::move(prepared)).first->second;
+  }
+
+  PreparedStatement prepare_new(std::string_view sql, unsigned int flags) {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(handle_, sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    int rc =
+        sqlite3_prepare_v3(handle_, sql.data(), static_cast<int>(sql.size()), flags, &raw, nullptr);
     if (rc != SQLITE_OK) fail(rc);
     PreparedStatement prepared{StatementPtr(raw), {}};
     int count = sqlite3_bind_parameter_count(raw);
@@ -148,9 +183,21 @@ class SqliteDatabase final : public Database {
       std::string name = "$" + std::to_string(n);
       prepared.indexes.push_back(sqlite3_bind_parameter_index(raw, name.c_str()));
     }
-    // Schema changes (ALTER TABLE metrics ADD COLUMN) invalidate statements; SQLite
-    // re-prepares them itself, so the cache only grows with distinct SQL texts.
-    return cache_.emplace(std::string(sql), std::move(prepared)).first->second;
+    return prepared;
+  }
+
+  void bind_all(const PreparedStatement& prepared, std::span<const Value> params) {
+    if (params.size() > prepared.indexes.size()) {
+      throw DatabaseError(DatabaseError::Kind::query,
+                          "statement has " + std::to_string(prepared.indexes.size()) +
+                              " parameters but " + std::to_string(params.size()) +
+                              " values were given");
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      int index = prepared.indexes[i];
+      if (index == 0) continue;
+      bind(prepared.statement.get(), index, params[i]);
+    }
   }
 
   void bind(sqlite3_stmt* statement, int index, const Value& value) {
@@ -198,8 +245,7 @@ std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
   if (rc != SQLITE_OK) {
     std::string message = handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
     sqlite3_close_v2(handle);
-    throw DatabaseError(DatabaseError::Kind::connection,
-                        "cannot open " + description + ": " + message);
+    throw DatabaseError(DatabaseError::Kind::access, "cannot open " + description + ": " + message);
   }
   sqlite3_busy_timeout(handle, static_cast<int>(options.busy_timeout.count()));
   auto db = std::make_unique<SqliteDatabase>(handle, description);
@@ -208,8 +254,9 @@ std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
     db->query("PRAGMA journal_mode=WAL", {});
     db->execute("PRAGMA foreign_keys=ON");
   } catch (const DatabaseError& e) {
-    throw DatabaseError(DatabaseError::Kind::connection,
-                        "cannot open " + description + ": " + e.what());
+    throw DatabaseError(
+        e.kind() == DatabaseError::Kind::busy ? e.kind() : DatabaseError::Kind::access,
+        "cannot open " + description + ": " + e.what());
   }
   return db;
 }

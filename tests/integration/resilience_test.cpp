@@ -1,0 +1,482 @@
+// Nothing lost when the database is away: a throwaway PostgreSQL server of the test's own is
+// stopped and started around real wrappers, and what arrives is counted row by row.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "sqltrack/config.hpp"
+#include "sqltrack/journal.hpp"
+#include "sqltrack/journal_replay.hpp"
+#include "support/test_support.hpp"
+
+namespace sqltrack {
+namespace {
+
+using test::BackgroundProcess;
+using test::CommandOptions;
+using test::CommandResult;
+using test::run_command;
+using test::TempDir;
+
+std::string env_value(const std::string& text, const std::string& name) {
+  auto at = text.find(name + "=");
+  if (at == std::string::npos) return {};
+  at += name.size() + 1;
+  return text.substr(at, text.find_first_of(" \n", at) - at);
+}
+
+bool port_in_use(int port) {
+  return run_command({"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port)})
+             .exit_code == 0;
+}
+
+// A free TCP port on loopback, picked from a range that depends on this process, so parallel
+// test processes do not reach for the same one.
+std::string free_port(int base) {
+  static int next = 0;
+  int port = base + (::getpid() % 4000) * 2 + next++;
+  while (port_in_use(port)) ++port;
+  return std::to_string(port);
+}
+
+// A PostgreSQL server of one test's own, which the test may stop and start.
+class ThrowawayPostgres {
+ public:
+  explicit ThrowawayPostgres(int max_connections = 100) : max_connections_(max_connections) {
+    // A port of this process's own: tests running in parallel stop and restart their servers,
+    // and a port freed by one must not be taken by another's server meanwhile.
+    port_ = free_port(30000);
+    CommandResult started = start_script({{"SQLTRACK_TEST_PGPORT", port_}});
+    if (started.exit_code != 0) {
+      throw std::runtime_error("start-postgres.sh failed: " + started.err);
+    }
+    bindir_ = env_value(started.out, "SQLTRACK_PG_BINDIR");
+  }
+  ~ThrowawayPostgres() {
+    run_command({"bash", SQLTRACK_SOURCE_DIR "/scripts/stop-postgres.sh", dir_.path().string()});
+  }
+  ThrowawayPostgres(const ThrowawayPostgres&) = delete;
+  ThrowawayPostgres& operator=(const ThrowawayPostgres&) = delete;
+
+  // mode: fast (clients are disconnected, transactions rolled back) or immediate (a crash).
+  void stop(const std::string& mode) {
+    std::vector<std::string> argv{
+        bindir_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-m", mode, "-w", "stop"};
+    if (::geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+    CommandResult stopped = run_command(argv);
+    ASSERT_EQ(stopped.exit_code, 0) << "pg_ctl stop -m " << mode << ": " << stopped.err;
+  }
+
+  void start() {
+    CommandResult started = start_script({{"SQLTRACK_TEST_PGPORT", port_}});
+    ASSERT_EQ(started.exit_code, 0) << "start-postgres.sh: " << started.err;
+  }
+
+  const std::string& port() const noexcept { return port_; }
+
+  std::vector<std::string> flags(const std::string& user = "postgres") const {
+    return {"-a", "127.0.0.1:" + port_, "-u", user, "-d", "postgres"};
+  }
+
+  std::unique_ptr<db::Database> connect() const {
+    CommandLineSettings settings;
+    settings.host = "127.0.0.1:" + port_;
+    settings.user = "postgres";
+    settings.database = "postgres";
+    return open_database(resolve_settings(settings, {}, dir_.path()));
+  }
+
+  std::string scalar(const std::string& sql) const {
+    return connect()->query(sql, {}).scalar().value_or("<NULL>");
+  }
+
+ private:
+  CommandResult start_script(std::map<std::string, std::optional<std::string>> env) {
+    CommandOptions options;
+    options.env = std::move(env);
+    options.env["SQLTRACK_TEST_PG_MAX_CONNECTIONS"] = std::to_string(max_connections_);
+    options.env["SQLTRACK_TEST_PG_FSYNC"] = "off";
+    return run_command(
+        {"bash", SQLTRACK_SOURCE_DIR "/scripts/start-postgres.sh", dir_.path().string()}, options);
+  }
+
+  int max_connections_;
+  TempDir dir_;
+  std::string port_;
+  std::string bindir_;
+};
+
+// Figures for the record (not asserted: the machine is shared and timings are noisy).
+void report(const std::string& what, std::chrono::steady_clock::time_point since) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  since)
+                .count();
+  std::cout << "[ figures  ] " << what << ": " << ms << " ms\n";
+}
+
+class Resilience : public ::testing::Test {
+ protected:
+  std::filesystem::path journal_dir() const { return work_ / "journals"; }
+
+  CommandOptions options(const std::string& sync_timeout) const {
+    CommandOptions o;
+    o.cwd = work_.path();
+    o.env["SQLTRACK_DSN_JOURNAL_DIR"] = journal_dir().string();
+    o.env["SQLTRACK_DSN_SYNC_TIMEOUT"] = sync_timeout;
+    return o;
+  }
+
+  std::vector<std::string> wrapper(const std::vector<std::string>& command,
+                                   const std::vector<std::string>& flags = {
+                                       "--add-columns"}) const {
+    std::vector<std::string> argv{SQLTRACK_RUN_BIN};
+    for (const auto& f : pg_.flags()) argv.push_back(f);
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  }
+
+  CommandResult sync() const {
+    std::vector<std::string> argv{SQLTRACK_BIN, "sync", journal_dir().string()};
+    for (const auto& f : pg_.flags()) argv.push_back(f);
+    return run_command(argv, options("0"));
+  }
+
+  std::size_t journal_count() const { return list_journals(journal_dir()).size(); }
+
+  // Rows of the one journal so far.
+  std::size_t journaled_rows() const {
+    auto journals = list_journals(journal_dir());
+    if (journals.empty()) return 0;
+    std::size_t rows = 0;
+    for (const auto& record : read_journal(journals.front()).records) {
+      if (auto* metrics = std::get_if<MetricRecord>(&record)) rows += metrics->rows.size();
+    }
+    return rows;
+  }
+
+  // Expects exactly the rows step = a = 0..count-1 of metric_lines, each once.
+  void expect_metric_rows(long count) const {
+    EXPECT_EQ(pg_.scalar("SELECT count(*) FROM metrics"), std::to_string(count));
+    EXPECT_EQ(pg_.scalar("SELECT count(DISTINCT step) FROM metrics"), std::to_string(count));
+    EXPECT_EQ(pg_.scalar("SELECT sum(a) FROM metrics"), std::to_string(count * (count - 1) / 2));
+    EXPECT_EQ(pg_.scalar("SELECT count(*) FROM metrics WHERE a <> step OR b <> a / 2.0 OR "
+                         "tag <> 's' || step"),
+              "0");
+  }
+
+  ThrowawayPostgres pg_;
+  TempDir work_;
+};
+
+TEST_F(Resilience, DatabaseDownAtStartIsStoredBySync) {
+  pg_.stop("fast");
+  CommandResult run =
+      run_command(wrapper({METRIC_LINES_BIN, "fifo", "50000"}, {"--add-columns", "-e", "outage"}),
+                  options("0"));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("journaled in " + journal_dir().string()), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("`sqltrack sync` stores it"), std::string::npos) << run.err;
+  ASSERT_EQ(journal_count(), 1u);
+  EXPECT_EQ(journaled_rows(), 50000u);
+
+  pg_.start();
+  auto back = std::chrono::steady_clock::now();
+  CommandResult synced = sync();
+  report("sqltrack sync of 50000 journaled rows", back);
+  ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err;
+  EXPECT_NE(synced.out.find("50000 metric rows"), std::string::npos) << synced.out;
+  EXPECT_NE(synced.out.find("1 journal(s) stored"), std::string::npos) << synced.out;
+  EXPECT_EQ(pg_.scalar("SELECT count(*) FROM runs"), "1");
+  EXPECT_EQ(pg_.scalar("SELECT status || ' ' || exit_code FROM runs"), "COMPLETED 0");
+  EXPECT_EQ(pg_.scalar("SELECT name FROM experiments e JOIN runs r ON r.experiment_id = e.id"),
+            "outage");
+  EXPECT_EQ(pg_.scalar("SELECT string_agg(status || ':' || detail, ', ' ORDER BY time, id) "
+                       "FROM run_status_history"),
+            "RUNNING:started, COMPLETED:exited with code 0");
+  EXPECT_NE(pg_.scalar("SELECT client_id FROM runs"), "<NULL>");
+  expect_metric_rows(50000);
+  EXPECT_EQ(journal_count(), 0u) << "a stored journal is removed";
+
+  CommandResult again = sync();
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
+}
+
+TEST_F(Resilience, DatabaseBackDuringTheRunIsCaughtUpByTheWrapper) {
+  pg_.stop("fast");
+  const std::string job = std::string(METRIC_LINES_BIN) + " fifo 20000 && sleep 2";
+  BackgroundProcess run(wrapper({"bash", "-c", job}), options("60"));
+  ASSERT_TRUE(test::wait_until([&] { return journaled_rows() == 20000; }))
+      << "journaled rows: " << journaled_rows();
+  pg_.start();
+  auto back = std::chrono::steady_clock::now();
+  test::wait_until([&] { return journal_count() == 0; }, std::chrono::seconds(60));
+  report("20000 journaled rows and the run stored after the database returned", back);
+  ASSERT_EQ(run.wait(std::chrono::seconds(90)), 0) << run.err();
+  EXPECT_NE(run.err().find("the database answers"), std::string::npos) << run.err();
+  EXPECT_EQ(pg_.scalar("SELECT status FROM runs"), "COMPLETED");
+  expect_metric_rows(20000);
+  EXPECT_EQ(journal_count(), 0u) << "everything stored: no journal left";
+}
+
+class RestartMidRun : public Resilience, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RestartMidRun, NoRowLostOrDuplicated) {
+  // 30 000 lines over about 6 s; the server goes away after the first ones.
+  const std::string job =
+      "for ((i = 0; i < 30000; i++)); do echo \"step=$i a=$i b=$((i / 2)).$((i % 2 * 5)) "
+      "tag=\\\"s$i\\\"\"; if ((i % 1000 == 999)); then sleep 0.2; fi; done > $SQLTRACK_METRICS";
+  BackgroundProcess run(wrapper({"bash", "-c", job}), options("60"));
+  ASSERT_TRUE(test::wait_until([&] {
+    try {
+      return std::stol(pg_.scalar("SELECT count(*) FROM metrics")) > 2000;
+    } catch (const std::exception&) {
+      return false;
+    }
+  })) << run.err();
+  pg_.stop(GetParam());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  pg_.start();
+  auto back = std::chrono::steady_clock::now();
+  test::wait_until([&] { return run.err().find("answers again") != std::string::npos; },
+                   std::chrono::seconds(60));
+  report("caught up after the database returned (" + GetParam() + ")", back);
+  ASSERT_EQ(run.wait(std::chrono::seconds(90)), 0) << run.err();
+  EXPECT_EQ(pg_.scalar("SELECT status FROM runs"), "COMPLETED") << run.err();
+  expect_metric_rows(30000);
+  EXPECT_EQ(journal_count(), 0u) << run.err();
+}
+
+INSTANTIATE_TEST_SUITE_P(ShutdownModes, RestartMidRun, ::testing::Values("fast", "immediate"));
+
+TEST_F(Resilience, KilledWrapperLeavesAJournalThatSyncStores) {
+  pg_.stop("fast");
+  const std::string job = std::string(METRIC_LINES_BIN) + " fifo 5000 && sleep 60";
+  BackgroundProcess run(wrapper({"bash", "-c", job}), options("60"));
+  ASSERT_TRUE(test::wait_until([&] { return journaled_rows() == 5000; }))
+      << "journaled rows: " << journaled_rows();
+  run.signal(SIGKILL);
+  EXPECT_EQ(run.wait(), 128 + SIGKILL);
+  pg_.start();
+  CommandResult synced = sync();
+  ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err;
+  // The wrapper never saw the end: the run stays RUNNING (slurm-sync or status --stale tell).
+  EXPECT_EQ(pg_.scalar("SELECT status FROM runs"), "RUNNING");
+  expect_metric_rows(5000);
+}
+
+TEST_F(Resilience, JournalOfALivingWrapperIsLeftAlone) {
+  pg_.stop("fast");
+  BackgroundProcess run(wrapper({"sleep", "60"}), options("0"));
+  ASSERT_TRUE(test::wait_until([&] { return journal_count() == 1; }));
+  pg_.start();
+  CommandResult synced = sync();
+  EXPECT_EQ(synced.exit_code, 0) << synced.out << synced.err;
+  EXPECT_NE(synced.out.find("left alone: its wrapper is still running"), std::string::npos)
+      << synced.out;
+  run.signal(SIGTERM);
+  run.wait();
+}
+
+TEST_F(Resilience, SyncTwiceStoresOnceAndSkipsACorruptRecord) {
+  pg_.stop("fast");
+  const std::string job = std::string(METRIC_LINES_BIN) + " fifo 3000 && kill -USR1 $PPID";
+  CommandResult run = run_command(wrapper({"bash", "-c", job}), options("0"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto journals = list_journals(journal_dir());
+  ASSERT_EQ(journals.size(), 1u);
+  const std::string original = test::read_file(journals[0]);
+  pg_.start();
+  ASSERT_EQ(sync().exit_code, 0);
+  const std::string history = pg_.scalar("SELECT count(*) FROM run_status_history");
+
+  test::write_file(journals[0], original);  // the same journal once more
+  CommandResult second = sync();
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(pg_.scalar("SELECT count(*) FROM runs"), "1");
+  EXPECT_EQ(pg_.scalar("SELECT count(*) FROM run_status_history"), history);
+  expect_metric_rows(3000);
+
+  // A record damaged on disk: reported, the others stored.
+  pg_.connect()->execute("DELETE FROM runs");
+  std::string damaged = original;
+  auto second_line = damaged.find('\n') + 1;
+  damaged[second_line + 30] ^= 0x01;
+  test::write_file(journals[0], damaged);
+  CommandResult third = sync();
+  EXPECT_EQ(third.exit_code, 0) << third.out << third.err;
+  EXPECT_NE(third.out.find("line 2: checksum mismatch"), std::string::npos) << third.out;
+  EXPECT_EQ(pg_.scalar("SELECT status FROM runs"), "COMPLETED");
+}
+
+TEST_F(Resilience, UnwritableJournalDirectoryWarnsAndTheCommandRuns) {
+  pg_.stop("fast");
+  test::write_file(work_ / "file", "");
+  CommandOptions o = options("0");
+  o.env["SQLTRACK_DSN_JOURNAL_DIR"] = (work_ / "file" / "journals").string();
+  CommandResult run = run_command(
+      wrapper({"bash", "-c", "echo out; echo 'step=1 a=1' > $SQLTRACK_METRICS; exit 3"}), o);
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_EQ(run.out, "out\n");
+  EXPECT_NE(run.err.find("cannot create the journal directory"), std::string::npos) << run.err;
+  // The row is not lost without a trace: it is in the reject file.
+  EXPECT_NE(run.err.find("not stored"), std::string::npos) << run.err;
+}
+
+TEST_F(Resilience, WrongPasswordIsNotRetriedAndTheRunIsJournaled) {
+  CommandOptions o = options("600");
+  o.env["PGPASSWORD"] = "wrong";
+  std::vector<std::string> argv{SQLTRACK_RUN_BIN};
+  for (const auto& f : pg_.flags("secured")) argv.push_back(f);
+  argv.insert(argv.end(), {"--", "true"});
+  // With sync_timeout 600 a retried failure would outlast the test's own deadline.
+  BackgroundProcess run(argv, o);
+  ASSERT_EQ(run.wait(std::chrono::seconds(60)), 0) << run.err();
+  EXPECT_NE(run.err().find("password authentication failed"), std::string::npos) << run.err();
+  EXPECT_EQ(run.err().find("correct horse"), std::string::npos);
+  EXPECT_EQ(journal_count(), 1u);
+}
+
+TEST(ManyWrappers, TwoHundredWrappersShareTwentyConnections) {
+  ThrowawayPostgres pg(20);
+  TempDir work;
+  CommandOptions o;
+  o.cwd = work.path();
+  o.env["SQLTRACK_DSN_JOURNAL_DIR"] = (work / "journals").string();
+  o.env["SQLTRACK_DSN_SYNC_TIMEOUT"] = "300";
+  test::write_file(work / "columns.sql",
+                   "ALTER TABLE metrics ADD COLUMN a BIGINT;\n"
+                   "ALTER TABLE metrics ADD COLUMN b DOUBLE PRECISION;\n"
+                   "ALTER TABLE metrics ADD COLUMN tag TEXT;\n");
+  std::vector<std::string> setup{SQLTRACK_BIN, "setup", (work / "columns.sql").string()};
+  for (const auto& f : pg.flags()) setup.push_back(f);
+  ASSERT_EQ(run_command(setup, o).exit_code, 0);
+
+  constexpr int kWrappers = 200;
+  auto begin = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<BackgroundProcess>> runs;
+  for (int i = 0; i < kWrappers; ++i) {
+    std::vector<std::string> argv{SQLTRACK_RUN_BIN};
+    for (const auto& f : pg.flags()) argv.push_back(f);
+    argv.insert(argv.end(), {"-e", "crowd", "--", METRIC_LINES_BIN, "fifo", "1000"});
+    runs.push_back(std::make_unique<BackgroundProcess>(argv, o));
+  }
+  int failed = 0;
+  std::string first_error;
+  for (auto& run : runs) {
+    int code = run->wait(std::chrono::seconds(600));
+    if (code != 0) {
+      ++failed;
+      if (first_error.empty()) first_error = "exit " + std::to_string(code) + ": " + run->err();
+    }
+  }
+  report("200 wrappers x 1000 rows against max_connections=20, all ended", begin);
+  EXPECT_EQ(failed, 0) << first_error;
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM runs WHERE status = 'COMPLETED'"),
+            std::to_string(kWrappers));
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM metrics"), std::to_string(kWrappers * 1000));
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM (SELECT run_id FROM metrics GROUP BY run_id "
+                      "HAVING count(*) = 1000 AND sum(a) = 499500) AS complete"),
+            std::to_string(kWrappers));
+  EXPECT_TRUE(list_journals(work / "journals").empty());
+}
+
+// PgBouncer in transaction pooling mode in front of a server: many clients, a few server
+// connections. PgBouncer refuses to run as root; as root it runs as user postgres.
+class PgBouncer {
+ public:
+  PgBouncer(const std::string& server_port, int pool_size) {
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
+    port_ = free_port(40000);
+    test::write_file(dir_ / "userlist.txt", "\"postgres\" \"\"\n");
+    test::write_file(dir_ / "pgbouncer.ini",
+                     "[databases]\n"
+                     "postgres = host=127.0.0.1 port=" +
+                         server_port +
+                         " dbname=postgres\n"
+                         "[pgbouncer]\n"
+                         "listen_addr = 127.0.0.1\n"
+                         "listen_port = " +
+                         port_ +
+                         "\n"
+                         "unix_socket_dir =\n"
+                         "auth_type = trust\n"
+                         "auth_file = " +
+                         (dir_ / "userlist.txt").string() +
+                         "\n"
+                         "pool_mode = transaction\n"
+                         "default_pool_size = " +
+                         std::to_string(pool_size) +
+                         "\n"
+                         "max_client_conn = 1000\n"
+                         "logfile = " +
+                         (dir_ / "pgbouncer.log").string() +
+                         "\n"
+                         "pidfile = " +
+                         (dir_ / "pgbouncer.pid").string() + "\n");
+    std::vector<std::string> argv{"/usr/sbin/pgbouncer", "-d", (dir_ / "pgbouncer.ini").string()};
+    if (::geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+    CommandResult started = run_command(argv);
+    if (started.exit_code != 0) {
+      throw std::runtime_error("pgbouncer did not start: " + started.err + started.out);
+    }
+    test::wait_until([&] { return port_in_use(std::stoi(port_)); });
+  }
+  ~PgBouncer() {
+    std::string pid = test::read_file(dir_ / "pgbouncer.pid");
+    if (!pid.empty()) ::kill(std::stoi(pid), SIGTERM);
+  }
+  PgBouncer(const PgBouncer&) = delete;
+  PgBouncer& operator=(const PgBouncer&) = delete;
+
+  std::vector<std::string> flags() const {
+    return {"-a", "127.0.0.1:" + port_, "-u", "postgres", "-d", "postgres"};
+  }
+  std::string log() const { return test::read_file(dir_ / "pgbouncer.log"); }
+
+ private:
+  TempDir dir_;
+  std::string port_;
+};
+
+TEST(PgBouncerTransactionPooling, TwentyWrappersThroughTwoServerConnections) {
+  ThrowawayPostgres pg;
+  PgBouncer bouncer(pg.port(), 2);
+  TempDir work;
+  CommandOptions o;
+  o.cwd = work.path();
+  o.env["SQLTRACK_DSN_JOURNAL_DIR"] = (work / "journals").string();
+  constexpr int kWrappers = 20;
+  std::vector<std::unique_ptr<BackgroundProcess>> runs;
+  for (int i = 0; i < kWrappers; ++i) {
+    std::vector<std::string> argv{SQLTRACK_RUN_BIN};
+    for (const auto& f : bouncer.flags()) argv.push_back(f);
+    argv.insert(argv.end(), {"--add-columns", "-e", "pooled", "--tag", "i=" + std::to_string(i),
+                             "--", "bash", "-c", std::string(METRIC_LINES_BIN) + " fifo 2000"});
+    runs.push_back(std::make_unique<BackgroundProcess>(argv, o));
+  }
+  for (auto& run : runs) {
+    EXPECT_EQ(run->wait(std::chrono::seconds(120)), 0) << run->err();
+    EXPECT_EQ(run->err().find("warning"), std::string::npos) << run->err();
+  }
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM runs WHERE status = 'COMPLETED'"),
+            std::to_string(kWrappers));
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM metrics"), std::to_string(kWrappers * 2000));
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM run_status_history WHERE detail = 'started'"),
+            std::to_string(kWrappers));
+  EXPECT_EQ(pg.scalar("SELECT count(*) FROM experiments"), "1");
+  // The wrappers' work went over the pool's two server connections.
+  EXPECT_LE(std::stoi(pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                "'client backend' AND pid <> pg_backend_pid()")),
+            2);
+}
+
+}  // namespace
+}  // namespace sqltrack
