@@ -10,22 +10,13 @@
 namespace sqltrack {
 namespace {
 
+using db::optional_value;
 using db::Value;
 
 constexpr std::size_t kColumnsPerRow = 11;
 
 Value int_value(std::uint64_t value) {
   return static_cast<std::int64_t>(value);
-}
-
-template <class T>
-Value optional_value(const std::optional<T>& value) {
-  if (!value) return std::monostate{};
-  if constexpr (std::is_integral_v<T>) {
-    return static_cast<std::int64_t>(*value);
-  } else {
-    return *value;
-  }
 }
 
 }  // namespace

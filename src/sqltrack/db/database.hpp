@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -80,6 +81,17 @@ class Database {
   virtual void stream(std::string_view sql, std::span<const Value> params,
                       const ColumnsCallback& on_columns, const RowCallback& on_row) = 0;
 };
+
+// An optional value as a bound parameter: NULL when empty, integers as 64-bit.
+template <class T>
+Value optional_value(const std::optional<T>& value) {
+  if (!value) return std::monostate{};
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<std::int64_t>(*value);
+  } else {
+    return *value;
+  }
+}
 
 // "name" with embedded quotes doubled: safe for any identifier on both engines.
 std::string quote_identifier(std::string_view name);
