@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-client
   slurm-wlm munge
-  python3 python3-psycopg
+  python3 python3-psycopg python3-pandas
   tmux procps psmisc time pgbouncer
   chromium fonts-dejavu-core libpng-dev
 )

@@ -15,6 +15,7 @@
 #include "sqltrack/export.hpp"
 #include "sqltrack/journal_replay.hpp"
 #include "sqltrack/report.hpp"
+#include "sqltrack/run_queue.hpp"
 #include "sqltrack/schema.hpp"
 #include "sqltrack/slurm_submit.hpp"
 #include "sqltrack/slurm_sync.hpp"
@@ -31,6 +32,10 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  setup [SCRIPT.sql ...]   create the schema if missing, then apply user migration\n"
     "                           scripts once each, in the order given\n"
+    "  enqueue -e NAME [--tag K=V] [--from-file FILE] [-- COMMAND [ARGS]]\n"
+    "                           store commands as PENDING runs for `sqltrack-run --next`\n"
+    "  requeue-stale [-e NAME] [--max-attempts N]\n"
+    "                           put queued runs whose worker died back in the queue\n"
     "  sync [DIR]               store the runs that wrappers journaled while the database was\n"
     "                           away (DIR: journal_dir, else ~/.local/state/sqltrack)\n"
     "  slurm-sync [--job ID] [--since DURATION] [--wait SECONDS]\n"
@@ -174,18 +179,104 @@ int slurm_sync_command(const std::vector<std::string>& args) {
   return errors > 0 ? 1 : 0;
 }
 
+nlohmann::json parse_tags(const po::variables_map& vm) {
+  nlohmann::json tags = nlohmann::json::object();
+  if (!vm.count("tag")) return tags;
+  for (const auto& tag : vm["tag"].as<std::vector<std::string>>()) {
+    auto eq = tag.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError("--tag expects KEY=VALUE, got '" + tag + "'");
+    }
+    tags[tag.substr(0, eq)] = tag.substr(eq + 1);
+  }
+  return tags;
+}
+
+int enqueue_command(const std::vector<std::string>& flags,
+                    const std::vector<std::string>& command) {
+  po::options_description options("enqueue options");
+  options.add_options()("help,h", "show this help")(
+      "experiment,e", po::value<std::string>(),
+      "the experiment whose queue gets the runs (default: $SQLTRACK_EXPERIMENT)")(
+      "comment", po::value<std::string>(), "a comment stored with each run")(
+      "tag", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE, repeatable")(
+      "from-file", po::value<std::string>(),
+      "one command per line, run by /bin/sh -c (blank lines and # comments skipped)");
+  auto vm = parse_subcommand(flags, options);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  Environment env = current_environment();
+  QueueRequest request;
+  if (vm.count("experiment")) {
+    request.experiment = vm["experiment"].as<std::string>();
+  } else if (auto name = lookup(env, "SQLTRACK_EXPERIMENT"); name && !name->empty()) {
+    request.experiment = *name;
+  } else {
+    throw UsageError("enqueue needs the experiment: -e NAME");
+  }
+  if (vm.count("comment")) request.comment = vm["comment"].as<std::string>();
+  request.tags = parse_tags(vm);
+  if (!command.empty()) request.commands.push_back(command);
+  if (vm.count("from-file")) {
+    std::string path = vm["from-file"].as<std::string>();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto lines = parse_queue_file(text.str());
+    request.commands.insert(request.commands.end(), lines.begin(), lines.end());
+  }
+  if (request.commands.empty()) {
+    throw UsageError("nothing to enqueue: give a command after -- or --from-file FILE");
+  }
+  HostFacts host = capture_host_facts();
+  request.hostname = host.hostname;
+  request.username = host.user;
+  request.cwd = host.cwd;
+  Settings settings = resolve_settings(cli::connection_flags(vm), env);
+  auto db = open_database(settings);
+  ensure_schema(*db, settings.get("schema"));
+  auto ids = enqueue_runs(*db, request);
+  std::cout << "enqueued " << ids.size() << " run(s) in experiment '" << request.experiment
+            << "': " << (ids.size() == 1 ? "run " : "runs ") << ids.front();
+  if (ids.size() > 1) std::cout << " to " << ids.back();
+  std::cout << " (PENDING)\n";
+  return 0;
+}
+
+int requeue_stale_command(const std::vector<std::string>& args) {
+  po::options_description options("requeue-stale options");
+  options.add_options()("help,h", "show this help")("experiment,e", po::value<std::string>(),
+                                                    "only runs of this experiment")(
+      "max-attempts", po::value<int>()->default_value(3),
+      "a run claimed this many times already ends FAILED instead");
+  auto vm = parse_subcommand(args, options);
+  if (vm.count("help")) {
+    std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  int max_attempts = vm["max-attempts"].as<int>();
+  if (max_attempts < 1) throw UsageError("--max-attempts must be 1 or more");
+  std::optional<std::string> experiment;
+  if (vm.count("experiment")) experiment = vm["experiment"].as<std::string>();
+  Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
+  auto db = open_database(settings);
+  ensure_schema(*db, settings.get("schema"));
+  auto runs = requeue_stale_runs(*db, experiment, max_attempts);
+  for (const auto& run : runs) {
+    std::cout << "run " << run.run_id << ": " << to_string(run.status) << ": " << run.detail
+              << '\n';
+  }
+  std::cout << "requeue-stale: " << runs.size() << " run(s) whose worker was gone\n";
+  return 0;
+}
+
 int sync_command(const std::vector<std::string>& args) {
   po::options_description options("sync options");
   options.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("dir", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(options).add(cli::connection_options()).add(hidden);
-  po::positional_options_description positional;
-  positional.add("dir", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  auto vm = cli::parse_with_positionals<std::string>(args, options, "dir");
   if (vm.count("help")) {
     std::cout << kUsage << '\n' << options << cli::connection_options();
     return 0;
@@ -263,15 +354,7 @@ int submit_command(const std::vector<std::string>& flags, const std::vector<std:
     submission.experiment = std::filesystem::path(sbatch.back()).filename().string();
   }
   if (vm.count("comment")) submission.comment = vm["comment"].as<std::string>();
-  if (vm.count("tag")) {
-    for (const auto& tag : vm["tag"].as<std::vector<std::string>>()) {
-      auto eq = tag.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw UsageError("--tag expects KEY=VALUE, got '" + tag + "'");
-      }
-      submission.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
-    }
-  }
+  submission.tags = parse_tags(vm);
   submission.args = capture_args(sbatch);
   HostFacts host = capture_host_facts();
   submission.hostname = host.hostname;
@@ -456,7 +539,13 @@ int run(int argc, char** argv) {
     flags.insert(flags.end(), args.begin() + static_cast<long>(at) + 1, args.end());
     return report_command(flags);
   }
-  if (at < args.size() && (args[at] == "slurm-sync" || args[at] == "submit")) {
+  if (at < args.size() && args[at] == "requeue-stale") {
+    std::vector<std::string> flags(args.begin(), args.begin() + static_cast<long>(at));
+    flags.insert(flags.end(), args.begin() + static_cast<long>(at) + 1, args.end());
+    return requeue_stale_command(flags);
+  }
+  if (at < args.size() &&
+      (args[at] == "slurm-sync" || args[at] == "submit" || args[at] == "enqueue")) {
     // Connection flags may come before the command word or after it.
     std::vector<std::string> flags(args.begin(), args.begin() + static_cast<long>(at));
     auto rest = args.begin() + static_cast<long>(at) + 1;
@@ -466,9 +555,10 @@ int run(int argc, char** argv) {
       if (separator != args.end()) throw UsageError("slurm-sync takes no command after --");
       return slurm_sync_command(flags);
     }
-    std::vector<std::string> sbatch;
-    if (separator != args.end()) sbatch.assign(separator + 1, args.end());
-    return submit_command(flags, sbatch);
+    std::vector<std::string> command;
+    if (separator != args.end()) command.assign(separator + 1, args.end());
+    if (args[at] == "enqueue") return enqueue_command(flags, command);
+    return submit_command(flags, command);
   }
   return setup_command(argc, argv);
 }

@@ -10,6 +10,7 @@
 #include "sqltrack/error.hpp"
 #include "sqltrack/resource_monitor.hpp"
 #include "sqltrack/run_listing.hpp"
+#include "sqltrack/run_queue.hpp"
 #include "sqltrack/run_session.hpp"
 #include "sqltrack/schema.hpp"
 #include "sqltrack/status_table.hpp"
@@ -23,6 +24,7 @@ namespace po = boost::program_options;
 
 constexpr const char* kUsage =
     "Usage: sqltrack-run [CONNECTION FLAGS] [OPTIONS] -- COMMAND [ARGS...]\n"
+    "       sqltrack-run [CONNECTION FLAGS] [OPTIONS] --next -e NAME [--loop]\n"
     "       sqltrack-run status [RUN_ID...] [-e NAME] [--job ID] [--limit N] [--json]\n"
     "                           [--metric COLUMN] [--watch [--interval SECONDS]]\n";
 
@@ -38,15 +40,7 @@ int status_command(const std::vector<std::string>& args) {
       "add a column with a sparkline of this metric over steps and its last value")(
       "watch", "redraw the table in place every few seconds until Ctrl-C")(
       "interval", po::value<double>(), "seconds between refreshes with --watch (default 2)");
-  po::options_description hidden;
-  hidden.add_options()("run-ids", po::value<std::vector<std::int64_t>>());
-  po::options_description all;
-  all.add(options).add(cli::connection_options()).add(hidden);
-  po::positional_options_description positional;
-  positional.add("run-ids", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  auto vm = cli::parse_with_positionals<std::int64_t>(args, options, "run-ids");
   if (vm.count("help")) {
     std::cout << kUsage << '\n' << options << cli::connection_options();
     return 0;
@@ -106,7 +100,9 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
       "metrics-fd", po::value<int>(),
       "also give the command a pipe for metric lines on this descriptor ($SQLTRACK_METRICS_FD)")(
       "no-metrics", "do not ingest metrics ($SQLTRACK_METRICS is /dev/null)")(
-      "add-columns", "add unknown metric keys as new columns of metrics");
+      "add-columns", "add unknown metric keys as new columns of metrics")(
+      "next", "run the next queued run of the experiment (-e) instead of a command")(
+      "loop", "with --next: keep taking queued runs until the queue is empty");
   po::options_description all;
   all.add(options).add(cli::connection_options());
   po::variables_map vm;
@@ -116,7 +112,13 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
     std::cout << kUsage << '\n' << options << cli::connection_options();
     return 0;
   }
-  if (command.empty()) throw UsageError("no command given: put it after --");
+  const bool next = vm.count("next") > 0;
+  if (vm.count("loop") && !next) throw UsageError("--loop goes with --next");
+  if (next && !command.empty()) {
+    throw UsageError("--next runs the queued command: give no command after --");
+  }
+  if (next && vm.count("run-id")) throw UsageError("--next and --run-id cannot be combined");
+  if (!next && command.empty()) throw UsageError("no command given: put it after --");
   WrapOptions wrap;
   wrap.command = command;
   if (vm.count("experiment")) wrap.experiment = vm["experiment"].as<std::string>();
@@ -145,6 +147,14 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
   Settings settings = resolve_settings(cli::connection_flags(vm), env);
   wrap.sample_seconds = sample_interval(
       vm.count("sample") ? std::optional(vm["sample"].as<double>()) : std::nullopt, settings);
+  if (next) {
+    if (!wrap.experiment) {
+      if (auto name = lookup(env, "SQLTRACK_EXPERIMENT"); name && !name->empty()) {
+        wrap.experiment = *name;
+      }
+    }
+    return run_queued(wrap, settings, env, vm.count("loop") > 0);
+  }
   return run_wrapped(wrap, settings, env);
 }
 
@@ -159,7 +169,7 @@ int run(int argc, char** argv) {
   if (separator != args.end()) command.assign(separator + 1, args.end());
   if (separator == args.end()) {
     for (const auto& flag : flags) {
-      if (flag == "--help" || flag == "-h") return wrap_command(flags, command);
+      if (flag == "--help" || flag == "-h" || flag == "--next") return wrap_command(flags, command);
     }
     throw UsageError(flags.empty() ? "no command given: sqltrack-run [OPTIONS] -- COMMAND"
                                    : "put -- between sqltrack-run's options and the command");

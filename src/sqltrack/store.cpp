@@ -9,17 +9,8 @@
 namespace sqltrack {
 namespace {
 
+using db::optional_value;
 using db::Value;
-
-template <class T>
-Value optional_value(const std::optional<T>& value) {
-  if (!value) return std::monostate{};
-  if constexpr (std::is_integral_v<T>) {
-    return static_cast<std::int64_t>(*value);
-  } else {
-    return *value;
-  }
-}
 
 // "'BOOT_FAIL', 'CANCELLED', ..." for the terminal states. Built from our own
 // constants, never from input, so it is safe to put into the SQL text.

@@ -2,6 +2,7 @@
 // values of sparse metrics, runs without metrics, and columns added after setup.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <regex>
 #include <sstream>
@@ -77,6 +78,51 @@ TEST_P(SummaryViewsTest, RunSummaryIsOneRowPerRunWithTheLastValueOfEachMetric) {
                 "4|other|COMPLETED|" + std::string(GetParam() == db::Engine::postgres ? "t" : "1") +
                     "|2.25|0|node3|-|0|9|0.125",
             }));
+}
+
+TEST_P(SummaryViewsTest, PandasReadsRunSummaryWithNoGlue) {
+  // What the README promises analysts: pd.read_sql on a plain DB-API connection, with
+  // Debian's python3-pandas and python3-psycopg (scripts/install-deps.sh).
+  test::write_file(db_.cwd() / "read.py",
+                   "import sys, warnings\n"
+                   "import pandas as pd\n"
+                   "warnings.simplefilter('ignore')  # pandas prefers SQLAlchemy, works without\n"
+                   "if sys.argv[1] == 'sqlite':\n"
+                   "    import sqlite3\n"
+                   "    conn = sqlite3.connect(sys.argv[2])\n"
+                   "else:\n"
+                   "    import psycopg\n"
+                   "    conn = psycopg.connect(sys.argv[2])\n"
+                   "df = pd.read_sql('select * from run_summary', conn)\n"
+                   "print(len(df))\n"
+                   "print(','.join(df.columns))\n"
+                   "print(','.join(str(i) for i in sorted(df['run_id'])))\n");
+  Settings settings = db_.settings();
+  std::string target;
+  if (GetParam() == db::Engine::sqlite) {
+    target = settings.sqlite_path().string();
+  } else {
+    for (const auto& [key, value] : settings.postgres_parameters()) {
+      if (key == "host" || key == "port" || key == "user" || key == "dbname") {
+        target += key + "=" + value + " ";
+      }
+    }
+  }
+  test::CommandOptions options;
+  options.cwd = db_.cwd();
+  auto result = test::run_command(
+      {"/usr/bin/python3", "read.py", std::string(db::engine_name(GetParam())), target}, options);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::string columns;
+  for (const auto& column : view_columns("run_summary")) {
+    columns += (columns.empty() ? "" : ",") + column;
+  }
+  std::string ids;
+  for (const auto& row : conn_->query("SELECT id FROM runs ORDER BY id", {}).rows) {
+    ids += (ids.empty() ? "" : ",") + row[0].value_or("");
+  }
+  EXPECT_EQ(result.out, std::to_string(std::count(ids.begin(), ids.end(), ',') + 1) + "\n" +
+                            columns + "\n" + ids + "\n");
 }
 
 TEST_P(SummaryViewsTest, LatestMetricsHasRunsWithMetricsOnly) {

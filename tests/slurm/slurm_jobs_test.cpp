@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <sstream>
+
 #include "slurm/slurm_support.hpp"
 
 namespace sqltrack {
@@ -203,6 +206,43 @@ TEST_F(SlurmJobTest, SubmittedJobCancelledWhilePendingEndsCancelled) {
   EXPECT_EQ(sync.exit_code, 0) << sync.err;
   EXPECT_NE(sync.out.find("PENDING -> CANCELLED"), std::string::npos) << sync.out;
   EXPECT_EQ(scalar("SELECT status FROM runs"), "CANCELLED");
+}
+
+}  // namespace
+}  // namespace sqltrack
+
+namespace sqltrack {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SlurmQueueTest : public test::SlurmJobPostgresTest {};
+
+TEST_F(SlurmQueueTest, ArrayTasksDrainTheQueueEachRunOnce) {
+  std::string grid;
+  for (int i = 0; i < 40; ++i) grid += "echo \"$SQLTRACK_RUN_ID\" >> ids\n";
+  test::write_file(job_dir() / "grid.txt", grid);
+  auto enqueued = sqltrack({"enqueue", "-e", "sweep", "--from-file", "grid.txt"});
+  ASSERT_EQ(enqueued.exit_code, 0) << enqueued.err;
+  auto job = sbatch({"--array=0-3"},
+                    "#!/bin/bash\nexec sqltrack-run --next -e sweep --loop --no-metrics "
+                    "--sample 0\n");
+  ASSERT_TRUE(
+      wait_for_value("SELECT count(*) FROM runs WHERE status = 'COMPLETED'", {}, "40", 120s))
+      << "completed: " << scalar("SELECT count(*) FROM runs WHERE status = 'COMPLETED'");
+  std::istringstream lines(test::read_file(job_dir() / "ids"));
+  std::set<std::string> runs;
+  std::size_t count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    runs.insert(line.substr(0, line.find(' ')));
+  }
+  EXPECT_EQ(count, 40u) << "runs executed, each time counted";
+  EXPECT_EQ(runs.size(), 40u) << "distinct runs executed";
+  // Every run carries the Slurm ids of the array task that ran it.
+  EXPECT_EQ(scalar("SELECT count(*) FROM runs WHERE slurm_array_job_id = $1 AND "
+                   "queue_attempts = 1",
+                   {test::job_number(job)}),
+            "40");
 }
 
 }  // namespace
