@@ -88,15 +88,6 @@ std::vector<MetricColumn> columns_with_values(db::Database& db, std::int64_t exp
   return with_values;
 }
 
-std::string local_now(Clock::time_point now) {
-  std::time_t t = Clock::to_time_t(now);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char buffer[48];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %Z", &local);
-  return buffer;
-}
-
 const char* status_class(std::string_view status) {
   if (status == "COMPLETED") return "ok";
   if (status == "RUNNING" || status == "PENDING" || status == "REQUEUED") return "live";
@@ -141,7 +132,7 @@ ReportData read_report(db::Database& db, const ReportOptions& options, Clock::ti
   std::int64_t experiment_id = std::stoll(experiment.rows[0][0].value_or("0"));
   data.experiment = experiment.rows[0][1].value_or("");
   data.comment = experiment.rows[0][2].value_or("");
-  data.generated = local_now(now);
+  data.generated = format_local_time(now, true);
 
   const std::array<db::Value, 1> id{experiment_id};
   auto runs = db.query("SELECT * FROM runs WHERE experiment_id = $1 ORDER BY id", id);

@@ -97,15 +97,6 @@ class FullScreen {
   struct sigaction old_actions_[std::size(kHandledSignals)] = {};
 };
 
-std::string local_now(Clock::time_point now) {
-  std::time_t t = Clock::to_time_t(now);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
-  return buffer;
-}
-
 }  // namespace
 
 std::string watch_title(const StatusWatchOptions& options, Clock::time_point now) {
@@ -114,7 +105,7 @@ std::string watch_title(const StatusWatchOptions& options, Clock::time_point now
   std::string title = "sqltrack-run status";
   if (options.filter.experiment) title += " -e " + printable(*options.filter.experiment);
   if (options.metric) title += " --metric " + printable(options.metric->name);
-  return title + "   every " + every + " s   " + local_now(now);
+  return title + "   every " + every + " s   " + format_local_time(now, false);
 }
 
 int watch_status(std::unique_ptr<db::Database> db,

@@ -95,4 +95,14 @@ std::string format_duration(std::chrono::system_clock::duration duration) {
   return buffer;
 }
 
+std::string format_local_time(std::chrono::system_clock::time_point time, bool with_zone) {
+  std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char buffer[48];
+  std::strftime(buffer, sizeof buffer, with_zone ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S",
+                &local);
+  return buffer;
+}
+
 }  // namespace sqltrack

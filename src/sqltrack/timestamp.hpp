@@ -15,6 +15,9 @@ std::string format_timestamp(std::chrono::system_clock::time_point time);
 // "2026-11-23 10:15:30.12+00", our own format, "T" separators, "Z").
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
 
+// The local time as people read it, "2026-11-23 10:15:30", with " CET" when with_zone.
+std::string format_local_time(std::chrono::system_clock::time_point time, bool with_zone);
+
 // "12 s ago", "3 min ago", "2 h ago", "4 d ago".
 std::string format_age(std::chrono::system_clock::duration age);
 // "0:00:12", "1:02:03", "2d 03:04:05".
