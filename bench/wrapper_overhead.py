@@ -16,7 +16,16 @@ smaller.)
 With --baseline OTHER_BUILD_DIR, that build's sqltrack-run runs in the same
 rotation (rows marked "baseline"), so a change is judged under the same load.
 
-Usage: bench/wrapper_overhead.py BUILD_DIR [--runs N] [--rss-runs N]
+With PostgreSQL, "libpq connect (floor)" is bench/libpq_connect.c: it loads
+libpq as sqltrack does, connects, sends one empty query and disconnects, the
+least any libpq client pays on this machine; the wrapper's time beyond it is
+printed too.
+
+After each run the bench waits --settle milliseconds (not timed): a
+PostgreSQL backend ends after its client has gone, and on a small machine its
+exit would otherwise land in the next method's time.
+
+Usage: bench/wrapper_overhead.py BUILD_DIR [--runs N] [--rss-runs N] [--settle MS]
            [--pg-flags '-a 127.0.0.1:54329 -u postgres -d bench'] [--baseline BUILD_DIR]
 """
 import argparse
@@ -42,6 +51,37 @@ def timed(argv, cwd):
     return elapsed
 
 
+def conninfo_from_flags(flags):
+    """libpq's conninfo for the sqltrack connection flags -a/-u/-d (PGPORT etc. still apply)."""
+    words = shlex.split(flags)
+    keys = {"-a": "host", "--address": "host", "-u": "user", "--user": "user",
+            "-d": "dbname", "--database": "dbname"}
+    parts = []
+    for flag, value in zip(words, words[1:]):
+        if flag not in keys:
+            continue
+        if keys[flag] == "host" and not value.startswith("/") and ":" in value:
+            value, port = value.rsplit(":", 1)
+            parts.append(f"port={port}")
+        parts.append(f"{keys[flag]}='{value}'")
+    return " ".join(parts)
+
+
+def build_libpq_connect(work):
+    """Compiles bench/libpq_connect.c; None without a compiler or libpq's header."""
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not compiler:
+        return None
+    exe = os.path.join(work, "libpq_connect")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libpq_connect.c")
+    proc = subprocess.run([compiler, "-O2", "-o", exe, source, "-ldl"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"note: no libpq floor ({compiler} failed: {proc.stderr.strip()})")
+        return None
+    return exe
+
+
 def max_rss_kib(argv, cwd):
     """The process's own max RSS in KiB, from GNU time; None without it."""
     if not os.access(GNU_TIME, os.X_OK):
@@ -61,10 +101,15 @@ def main():
     parser.add_argument("--rss-runs", type=int, default=5)
     parser.add_argument("--pg-flags", default="")
     parser.add_argument("--baseline", help="another build dir to measure in the same rotation")
+    parser.add_argument("--settle", type=float, default=30.0,
+                        help="milliseconds to wait after each run, not timed")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="sqltrack-bench-")
     true = shutil.which("true") or "/bin/true"
     methods = {"true": ([true], work)}
+    floor = build_libpq_connect(work) if args.pg_flags else None
+    if floor:
+        methods["libpq connect (floor)"] = ([floor, conninfo_from_flags(args.pg_flags)], work)
     builds = [("", args.build_dir)]
     if args.baseline:
         builds.append(("baseline ", args.baseline))
@@ -83,6 +128,7 @@ def main():
     for _ in range(args.runs):
         for name, (argv, cwd) in methods.items():
             times[name].append(timed(argv, cwd))
+            time.sleep(args.settle / 1000)
     rss = {name: None for name in methods}
     for _ in range(args.rss_runs):
         for name, (argv, cwd) in methods.items():
@@ -108,6 +154,11 @@ def main():
                 mb = rss[name] * 1024 / 1e6
                 verdicts.append(f"{name}: max RSS {mb:.1f} MB (target <= {TARGET_RSS_MB:.0f}: "
                                 f"{'met' if mb <= TARGET_RSS_MB else 'NOT met'})")
+    if "libpq connect (floor)" in times and "sqltrack-run (PostgreSQL)" in times:
+        beyond = (statistics.median(times["sqltrack-run (PostgreSQL)"]) -
+                  statistics.median(times["libpq connect (floor)"])) * 1000
+        verdicts.append(f"sqltrack-run (PostgreSQL): {beyond:.1f} ms beyond the libpq floor "
+                        f"(loading libpq and connecting, which every client pays)")
     for line in verdicts:
         print(line)
 

@@ -359,9 +359,10 @@ Settings resolve_settings(const CommandLineSettings& flags, const Environment& e
   return settings;
 }
 
-std::unique_ptr<db::Database> open_database(const Settings& settings) {
+std::unique_ptr<db::Database> open_database(const Settings& settings, db::WalOnClose wal_on_close) {
   if (settings.engine == db::Engine::sqlite) {
     db::SqliteOptions options;
+    options.wal_on_close = wal_on_close;
     options.path = settings.sqlite_path();
     options.busy_timeout = std::chrono::milliseconds(
         static_cast<long long>(settings.get_number("busy_timeout", 60) * 1000));

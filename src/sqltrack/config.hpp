@@ -12,6 +12,7 @@
 
 #include "sqltrack/db/database.hpp"
 #include "sqltrack/db/postgres_database.hpp"
+#include "sqltrack/db/sqlite_database.hpp"
 #include "sqltrack/environment.hpp"
 
 namespace sqltrack {
@@ -67,7 +68,9 @@ Settings resolve_settings(const CommandLineSettings& flags, const Environment& e
 
 // Opens the configured database. Throws DatabaseError(Kind::connection) with
 // a one-line message that says where the settings came from (never a password).
-std::unique_ptr<db::Database> open_database(const Settings& settings);
+// wal_on_close matters for SQLite only (see db::SqliteOptions).
+std::unique_ptr<db::Database> open_database(
+    const Settings& settings, db::WalOnClose wal_on_close = db::WalOnClose::checkpoint);
 
 // Whether key is a setting this program knows (libpq keyword or our own).
 bool is_known_setting(std::string_view key);

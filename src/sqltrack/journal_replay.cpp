@@ -53,7 +53,7 @@ RunIds replay_journal_header(db::Database& db, const JournalHeader& header) {
   }
   RunStart start = *header.start;
   start.client_id = header.client_id;
-  return store.start_run(start);
+  return store.start_run_once(start);
 }
 
 ReplayCounts replay_journal_records(db::Database& db, std::int64_t run_id,

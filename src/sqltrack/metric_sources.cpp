@@ -66,9 +66,9 @@ void MetricSources::close_child_ends() {
 
 void MetricSources::read_next(StreamSource& source) {
   source.stream.async_read_some(
-      boost::asio::buffer(source.buffer),
+      boost::asio::buffer(source.buffer.get(), StreamSource::kBufferSize),
       [this, &source](const boost::system::error_code& ec, std::size_t n) {
-        if (n > 0) reader_.feed(source.source, std::string_view(source.buffer.data(), n));
+        if (n > 0) reader_.feed(source.source, std::string_view(source.buffer.get(), n));
         if (ec == boost::asio::error::operation_aborted) return;
         if (ec) {
           // End of file (the last writer of a pipe closed it) or an error: this source is done.
@@ -84,10 +84,10 @@ void MetricSources::read_available(StreamSource& source) {
   if (source.ended || !source.stream.is_open()) return;
   int fd = source.stream.native_handle();
   for (;;) {
-    ssize_t n = ::read(fd, source.buffer.data(), source.buffer.size());
+    ssize_t n = ::read(fd, source.buffer.get(), StreamSource::kBufferSize);
     if (n > 0) {
       reader_.feed(source.source,
-                   std::string_view(source.buffer.data(), static_cast<std::size_t>(n)));
+                   std::string_view(source.buffer.get(), static_cast<std::size_t>(n)));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -54,7 +54,10 @@ class MetricSources {
   struct StreamSource {
     std::uint32_t source;
     boost::asio::posix::stream_descriptor stream;
-    std::array<char, 65536> buffer{};
+    // Not zeroed: a read fills what it uses, and a source that stays quiet (most FIFOs of
+    // short jobs) then touches none of these pages.
+    static constexpr std::size_t kBufferSize = 65536;
+    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);
     bool ended = false;
   };
   struct FileSource {

@@ -217,7 +217,7 @@ int run_wrapped(const WrapOptions& options, const Settings& settings, const Envi
   start.client_id = new_client_id();
   ingest.write.journal_path = journal_path(ingest.journal_dir, start.client_id);
   ConnectDatabase connect = [&settings] {
-    auto db = open_database(settings);
+    auto db = open_database(settings, db::WalOnClose::leave);
     ensure_schema(*db, settings.get("schema"));
     return db;
   };

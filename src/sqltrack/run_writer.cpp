@@ -45,15 +45,6 @@ RunWriter::RunWriter(ConnectDatabase connect, std::unique_ptr<db::Database> db,
       queue_(options_.memory_rows, options_.spill_path) {
   header_.add_columns = options_.add_columns;
   outcome_.run_id = header_.run_id;
-  if (db_ && header_.run_id) {
-    try {
-      metrics_.emplace(MetricColumns::load(*db_), options_.add_columns, options_.batch_rows,
-                       rejects_);
-    } catch (const DatabaseError& e) {
-      if (!e.retryable()) throw;
-      lose_connection(e);
-    }
-  }
   if (!header_.run_id) {
     // The run row itself could not be written: the journal holds it from the first moment,
     // so even a wrapper killed right away leaves the run to `sqltrack sync`.
@@ -127,7 +118,7 @@ RunWriterOutcome RunWriter::finish(std::optional<RunEvent> final_event) {
 }
 
 bool RunWriter::direct() const {
-  return db_ && header_.run_id && metrics_ && !journaling_ && held_.empty();
+  return db_ && header_.run_id && !journaling_ && held_.empty();
 }
 
 void RunWriter::run() {
@@ -244,6 +235,19 @@ void RunWriter::sync_journal_now_and_then() {
 
 void RunWriter::flush_metrics(bool stopping) {
   while (direct() && (queue_.size() > 0 || !pending_.empty())) {
+    if (!metrics_) {
+      try {
+        load_metric_columns();
+      } catch (const DatabaseError& e) {
+        if (e.retryable()) {
+          lose_connection(e);  // the rows wait in the queue and go to the journal below
+          break;
+        }
+        warn("cannot read the columns of the metrics table: " + std::string(e.what()));
+        keep_unstored("not stored: the columns of the metrics table cannot be read");
+        break;
+      }
+    }
     if (pending_.empty()) {
       std::vector<PendingMetricRow> taken =
           queue_.take(std::max(options_.batch_rows * 10, kRowsPerChunk));
@@ -319,6 +323,15 @@ bool RunWriter::write_pending() {
   }
 }
 
+void RunWriter::load_metric_columns() {
+  // Asked for at the first row rather than at the start: a job that writes no metrics, and
+  // the start of every job, do without the query.
+  if (!metrics_) {
+    metrics_.emplace(MetricColumns::load(*db_), options_.add_columns, options_.batch_rows,
+                     rejects_);
+  }
+}
+
 void RunWriter::lose_connection(const DatabaseError& e) {
   db_.reset();  // a connection that failed once is not trusted again: a new one replaces it
   if (!warned_away_) {
@@ -344,11 +357,8 @@ void RunWriter::try_reconnect() {
       outcome_.run_id = ids.run_id;
       std::cerr << "sqltrack-run: the database answers; this is run " << ids.run_id << '\n';
     }
-    if (!metrics_) {
-      metrics_.emplace(MetricColumns::load(*db_), options_.add_columns, options_.batch_rows,
-                       rejects_);
-    }
     std::size_t replayed = 0;
+    if ((journaling_ && journal_) || !held_.empty()) load_metric_columns();
     if (journaling_ && journal_) {
       JournalContents contents = read_journal(journal_->path(), replayed_to_);
       auto counts = replay_journal_records(*db_, *header_.run_id, contents.records, *metrics_);

@@ -102,6 +102,7 @@ class RunWriter {
   void journal_pending();
   void keep(JournalRecord record);
   void sync_journal_now_and_then();
+  void load_metric_columns();
   void lose_connection(const DatabaseError& e);
   void try_reconnect();
   void give_up();

@@ -140,17 +140,26 @@ std::string submitted_label(const RunStart& start) {
 }  // namespace
 
 std::int64_t RunStore::ensure_experiment(std::string_view name) {
+  // Most starts find their experiment: one statement then, instead of an insert too.
+  const std::array<Value, 1> lookup{std::string(name)};
+  constexpr const char* kFind = "SELECT id FROM experiments WHERE name = $1";
+  if (auto found = db_.query(kFind, lookup); !found.empty()) return to_id(found.scalar());
   const std::array<Value, 2> params{std::string(name), format_timestamp(Clock::now())};
   db_.query(
       "INSERT INTO experiments (name, time_created) VALUES ($1, $2) "
       "ON CONFLICT (name) DO NOTHING",
       params);
-  const std::array<Value, 1> lookup{std::string(name)};
-  return to_id(db_.query("SELECT id FROM experiments WHERE name = $1", lookup).scalar());
+  return to_id(db_.query(kFind, lookup).scalar());
 }
 
 RunIds RunStore::start_run(const RunStart& start) {
-  std::string now = format_timestamp(start.time);
+  db::Transaction transaction(db_);
+  RunIds ids = start_run_in_transaction(start);
+  transaction.commit();
+  return ids;
+}
+
+RunIds RunStore::start_run_once(const RunStart& start) {
   db::Transaction transaction(db_);
   if (!start.client_id.empty()) {
     const std::array<Value, 1> params{start.client_id};
@@ -159,6 +168,13 @@ RunIds RunStore::start_run(const RunStart& start) {
       return {known->id, known->experiment_id};
     }
   }
+  RunIds ids = start_run_in_transaction(start);
+  transaction.commit();
+  return ids;
+}
+
+RunIds RunStore::start_run_in_transaction(const RunStart& start) {
+  std::string now = format_timestamp(start.time);
   std::optional<ExistingRun> existing;
   std::string how = "started";
   if (start.existing_run_id) {
@@ -243,7 +259,6 @@ RunIds RunStore::start_run(const RunStart& start) {
       "INSERT INTO run_status_history (run_id, time, status, detail) VALUES ($1, $2, 'RUNNING', "
       "$3)",
       history);
-  transaction.commit();
   return ids;
 }
 
@@ -366,21 +381,32 @@ void RunStore::heartbeat(std::int64_t run_id, Clock::time_point time) {
 bool RunStore::finish_run(std::int64_t run_id, RunStatus status, std::string_view detail,
                           const RunEnd& end) {
   db::Transaction transaction(db_);
-  const std::vector<Value> facts{run_id,
-                                 format_timestamp(end.time),
-                                 optional_value(end.exit_code),
-                                 optional_value(end.signal),
-                                 end.core_dumped,
-                                 end.wall_seconds,
-                                 end.cpu_user_seconds,
-                                 end.cpu_system_seconds,
-                                 static_cast<std::int64_t>(end.max_rss_kib)};
-  db_.query(
-      "UPDATE runs SET time_ended = $2, time_updated = $2, exit_code = $3, signal = $4, "
-      "core_dumped = $5, wall_seconds = $6, cpu_user_seconds = $7, cpu_system_seconds = $8, "
-      "max_rss_kib = $9 WHERE id = $1",
-      facts);
-  bool written = write_status(run_id, status, detail, end.time);
+  const std::vector<Value> params{run_id,
+                                  format_timestamp(end.time),
+                                  optional_value(end.exit_code),
+                                  optional_value(end.signal),
+                                  end.core_dumped,
+                                  end.wall_seconds,
+                                  end.cpu_user_seconds,
+                                  end.cpu_system_seconds,
+                                  static_cast<std::int64_t>(end.max_rss_kib),
+                                  std::string(to_string(status))};
+  const std::string facts =
+      "time_ended = $2, time_updated = $2, exit_code = $3, signal = $4, core_dumped = $5, "
+      "wall_seconds = $6, cpu_user_seconds = $7, cpu_system_seconds = $8, max_rss_kib = $9 ";
+  // The status is written once: together with the facts while it is not terminal yet (the
+  // usual end, one statement), else the facts alone.
+  bool written =
+      !db_.query("UPDATE runs SET status = $10, " + facts + "WHERE id = $1 AND status NOT IN (" +
+                     terminal_status_list() + ") RETURNING id",
+                 params)
+           .empty();
+  if (written) {
+    add_history(run_id, status, detail, end.time);
+  } else {
+    db_.query("UPDATE runs SET " + facts + "WHERE id = $1",
+              std::span<const Value>(params.data(), params.size() - 1));
+  }
   transaction.commit();
   return written;
 }

@@ -30,8 +30,8 @@ using Clock = std::chrono::system_clock;
 //  3. inside a job made by `sqltrack submit`: its PENDING run (same slurm_job_id,
 //     or same slurm_array_job_id and slurm_array_task_id);
 //  4. otherwise a new run.
-// A run whose client_id is already in the database was started before (a journal
-// replayed again): it is returned as it is.
+// start_run_once also returns, as it is, a run whose client_id is already in the
+// database (a journal replayed again).
 struct RunStart {
   std::string experiment;
   std::optional<std::int64_t> existing_run_id;  // --run-id: attach instead of create
@@ -110,8 +110,12 @@ class RunStore {
   // "attached", "requeued, restart N", "attached to the run submitted as Slurm
   // job 12"). A run taken over keeps its experiment and comment; its tags are
   // merged (the wrapper's win). Throws sqltrack::Error when the run to attach to
-  // is missing or already ended.
+  // is missing or already ended. start.client_id must be new to the database.
   RunIds start_run(const RunStart& start);
+
+  // start_run for a start that may have been stored before (journal replay): the
+  // run with start.client_id when there is one, else a new start.
+  RunIds start_run_once(const RunStart& start);
 
   // One PENDING run per job (per array task), in one transaction, each with its
   // Slurm ids and a history row "submitted as Slurm job 12_3". Returns the run
@@ -153,6 +157,7 @@ class RunStore {
   // set_status inside a transaction the caller holds.
   bool write_status(std::int64_t run_id, RunStatus status, std::string_view detail,
                     Clock::time_point time);
+  RunIds start_run_in_transaction(const RunStart& start);
 
   db::Database& db_;
 };

@@ -3,10 +3,12 @@
 // give up on a lock.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "sqltrack/db/sqlite_database.hpp"
 #include "support/test_support.hpp"
 
 namespace sqltrack {
@@ -61,6 +63,29 @@ TEST(SqliteConcurrency, TwentyWrappersShareOneFileAndLoseNothing) {
                    std::to_string(kLines) + ")"),
             std::to_string(kWrappers));
   EXPECT_EQ(scalar("PRAGMA integrity_check"), "ok");
+}
+
+// A wrapper leaves its commits in the WAL (the checkpoint would cost every job two disk
+// flushes); a `sqltrack` command that closes the database last moves them into the file, so
+// the file alone, copied elsewhere, holds every run again (as the README says).
+TEST(SqliteConcurrency, WrapperLeavesTheWalAndACommandMovesItIntoTheFile) {
+  EngineDatabase db(db::Engine::sqlite);
+  test::CommandOptions in_db_dir;
+  in_db_dir.cwd = db.cwd();
+  CommandResult run = test::run_command(db.wrapper_argv({"-e", "wal"}, {"true"}), in_db_dir);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto wal = db.cwd() / "sqltrack.db-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal)) << "expected the WAL next to the database";
+  EXPECT_GT(std::filesystem::file_size(wal), 0u) << "expected the wrapper's commits in the WAL";
+
+  CommandResult status = test::run_command({SQLTRACK_RUN_BIN, "status", "--json"}, in_db_dir);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u) << "expected `status` to checkpoint at close";
+
+  test::TempDir elsewhere;
+  std::filesystem::copy_file(db.cwd() / "sqltrack.db", elsewhere.path() / "sqltrack.db");
+  auto copy = db::open_sqlite({.path = elsewhere.path() / "sqltrack.db"});
+  EXPECT_EQ(copy->query("SELECT status FROM runs", {}).scalar().value_or("<none>"), "COMPLETED");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -31,7 +32,14 @@ void* libpq_handle() {
   static std::string error;
   static std::once_flag once;
   std::call_once(once, [] {
+    // libpq needs GnuTLS only through LDAP, which initializes it when it is used; GnuTLS's
+    // own load-time initialization would cost every start ~2 ms and ~0.9 MB of RSS. The
+    // variable is set only around dlopen (the first database use, before the wrapper starts
+    // any thread), and a user's own setting is left as it is.
+    constexpr const char* kSkipInit = "GNUTLS_NO_IMPLICIT_INIT";
+    bool set_here = ::getenv(kSkipInit) == nullptr && ::setenv(kSkipInit, "1", 0) == 0;
     handle = ::dlopen(kLibpq, RTLD_NOW | RTLD_LOCAL);
+    if (set_here) ::unsetenv(kSkipInit);
     if (handle == nullptr) {
       const char* reason = ::dlerror();
       error = reason ? reason : "unknown error";

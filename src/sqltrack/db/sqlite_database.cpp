@@ -248,10 +248,23 @@ std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
     throw DatabaseError(DatabaseError::Kind::access, "cannot open " + description + ": " + message);
   }
   sqlite3_busy_timeout(handle, static_cast<int>(options.busy_timeout.count()));
+  // The WAL and its index stay when the last connection closes: the next one need not
+  // create both files again.
+  int persist_wal = 1;
+  sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
+  if (options.wal_on_close == WalOnClose::leave) {
+    sqlite3_db_config(handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    // The next connection to open reads the whole WAL to index it: checkpointing every 100
+    // pages (a wrapper writes ~13) keeps that read short.
+    sqlite3_wal_autocheckpoint(handle, 100);
+  }
   auto db = std::make_unique<SqliteDatabase>(handle, description);
   try {
     // WAL lets readers (status, notebooks) work while a wrapper writes.
     db->query("PRAGMA journal_mode=WAL", {});
+    // A checkpoint then cuts the WAL back to this size, and closing the last connection to
+    // nothing: a large ingest does not leave its WAL's size on disk.
+    db->query("PRAGMA journal_size_limit=67108864", {});
     db->execute("PRAGMA foreign_keys=ON");
   } catch (const DatabaseError& e) {
     throw DatabaseError(

@@ -12,12 +12,18 @@
 
 namespace sqltrack::db {
 
+enum class WalOnClose { checkpoint, leave };
+
 struct SqliteOptions {
   std::filesystem::path path = "sqltrack.db";
   std::chrono::milliseconds busy_timeout{60000};
   // Open even on a network filesystem (setting sqlite_on_network_fs); otherwise
   // such a location is refused with a ConfigError (see filesystem_check.hpp).
   bool allow_network_filesystem = false;
+  // What the last connection to close does with the WAL: move it into the database
+  // file (checkpoint: two disk flushes), or leave it for the next connection and the
+  // next automatic checkpoint (a wrapper, whose exit the job waits for).
+  WalOnClose wal_on_close = WalOnClose::checkpoint;
 };
 
 std::unique_ptr<Database> open_sqlite(const SqliteOptions& options);
