@@ -153,8 +153,14 @@ std::int64_t RunStore::ensure_experiment(std::string_view name) {
 }
 
 RunIds RunStore::start_run(const RunStart& start) {
+  if (db_.engine() == db::Engine::postgres && !start.existing_run_id && !start.slurm_job_id) {
+    // Nothing to take over (no --run-id, no Slurm job to look up): the experiment, then the
+    // run with its history row in one statement. No transaction round trips (BEGIN, COMMIT);
+    // at worst an experiment without this run remains.
+    return write_run_start(start);
+  }
   db::Transaction transaction(db_);
-  RunIds ids = start_run_in_transaction(start);
+  RunIds ids = write_run_start(start);
   transaction.commit();
   return ids;
 }
@@ -168,12 +174,12 @@ RunIds RunStore::start_run_once(const RunStart& start) {
       return {known->id, known->experiment_id};
     }
   }
-  RunIds ids = start_run_in_transaction(start);
+  RunIds ids = write_run_start(start);
   transaction.commit();
   return ids;
 }
 
-RunIds RunStore::start_run_in_transaction(const RunStart& start) {
+RunIds RunStore::write_run_start(const RunStart& start) {
   std::string now = format_timestamp(start.time);
   std::optional<ExistingRun> existing;
   std::string how = "started";
@@ -244,14 +250,26 @@ RunIds RunStore::start_run_in_transaction(const RunStart& start) {
         "WHERE id = $21 AND experiment_id = $1",
         params);
   } else {
-    auto inserted = db_.query(
+    const std::string insert_run =
         "INSERT INTO runs (experiment_id, status, time_created, time_started, time_updated, "
         "comment, tags, args, env, hostname, username, pid, cwd, heartbeat_seconds, "
         "slurm_job_id, slurm_array_job_id, slurm_array_task_id, slurm_restart_count, "
         "slurm_job_name, slurm_cluster, slurm_nodelist, slurm_partition, client_id) "
         "VALUES ($1, 'RUNNING', $2, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-        "$15, $16, $17, $18, $19, $20) RETURNING id",
-        std::span<const Value>(params.data(), params.size() - 1));
+        "$15, $16, $17, $18, $19, $20) RETURNING id";
+    if (db_.engine() == db::Engine::postgres) {
+      // The run and its first history row in one statement: one round trip.
+      std::vector<Value> with_detail(params.begin(), params.end() - 1);
+      with_detail.emplace_back(how);
+      auto inserted = db_.query("WITH started AS (" + insert_run +
+                                    ") INSERT INTO run_status_history (run_id, time, status, "
+                                    "detail) SELECT id, $2, 'RUNNING', $21 FROM started "
+                                    "RETURNING run_id",
+                                with_detail);
+      ids.run_id = to_id(inserted.scalar());
+      return ids;
+    }
+    auto inserted = db_.query(insert_run, std::span<const Value>(params.data(), params.size() - 1));
     ids.run_id = to_id(inserted.scalar());
   }
   const std::array<Value, 3> history{ids.run_id, now, how};
@@ -380,7 +398,6 @@ void RunStore::heartbeat(std::int64_t run_id, Clock::time_point time) {
 
 bool RunStore::finish_run(std::int64_t run_id, RunStatus status, std::string_view detail,
                           const RunEnd& end) {
-  db::Transaction transaction(db_);
   const std::vector<Value> params{run_id,
                                   format_timestamp(end.time),
                                   optional_value(end.exit_code),
@@ -390,22 +407,36 @@ bool RunStore::finish_run(std::int64_t run_id, RunStatus status, std::string_vie
                                   end.cpu_user_seconds,
                                   end.cpu_system_seconds,
                                   static_cast<std::int64_t>(end.max_rss_kib),
-                                  std::string(to_string(status))};
+                                  std::string(to_string(status)),
+                                  std::string(detail)};
   const std::string facts =
       "time_ended = $2, time_updated = $2, exit_code = $3, signal = $4, core_dumped = $5, "
-      "wall_seconds = $6, cpu_user_seconds = $7, cpu_system_seconds = $8, max_rss_kib = $9 ";
+      "wall_seconds = $6, cpu_user_seconds = $7, cpu_system_seconds = $8, max_rss_kib = $9";
   // The status is written once: together with the facts while it is not terminal yet (the
-  // usual end, one statement), else the facts alone.
+  // usual end), else the facts alone.
+  const std::string set_status_and_facts = "UPDATE runs SET status = $10, " + facts +
+                                           " WHERE id = $1 AND status NOT IN (" +
+                                           terminal_status_list() + ") RETURNING id";
+  const std::span<const Value> facts_only(params.data(), 9);
+  if (db_.engine() == db::Engine::postgres) {
+    // One statement, one round trip: the job waits for this write before the wrapper exits.
+    if (!db_.query("WITH ended AS (" + set_status_and_facts +
+                       ") INSERT INTO run_status_history (run_id, time, status, detail) "
+                       "SELECT id, $2, $10, $11 FROM ended RETURNING run_id",
+                   params)
+             .empty()) {
+      return true;
+    }
+    db_.query("UPDATE runs SET " + facts + " WHERE id = $1", facts_only);
+    return false;
+  }
+  db::Transaction transaction(db_);
   bool written =
-      !db_.query("UPDATE runs SET status = $10, " + facts + "WHERE id = $1 AND status NOT IN (" +
-                     terminal_status_list() + ") RETURNING id",
-                 params)
-           .empty();
+      !db_.query(set_status_and_facts, std::span<const Value>(params.data(), 10)).empty();
   if (written) {
     add_history(run_id, status, detail, end.time);
   } else {
-    db_.query("UPDATE runs SET " + facts + "WHERE id = $1",
-              std::span<const Value>(params.data(), params.size() - 1));
+    db_.query("UPDATE runs SET " + facts + " WHERE id = $1", facts_only);
   }
   transaction.commit();
   return written;

@@ -157,7 +157,8 @@ class RunStore {
   // set_status inside a transaction the caller holds.
   bool write_status(std::int64_t run_id, RunStatus status, std::string_view detail,
                     Clock::time_point time);
-  RunIds start_run_in_transaction(const RunStart& start);
+  // start_run's writes, in the caller's transaction when it holds one.
+  RunIds write_run_start(const RunStart& start);
 
   db::Database& db_;
 };
