@@ -61,6 +61,38 @@ class SlurmStoreTest : public ::testing::TestWithParam<db::Engine> {
   std::unique_ptr<RunStore> store_;
 };
 
+// Slurm's verdict (CANCELLED, TIMEOUT...) is written when the signal comes; the wrapper's
+// end afterwards keeps it and adds only the end facts. A run not ended yet gets both, and
+// one history row. Inside and outside Slurm (outside, PostgreSQL starts in one statement).
+TEST_P(SlurmStoreTest, EndAfterSlurmsVerdictKeepsItAndWritesTheFacts) {
+  for (bool in_slurm : {true, false}) {
+    RunStart start = job_start(300, 0);
+    if (!in_slurm) start = RunStart{};
+    start.experiment = "slurm-store";
+    auto run = store_->start_run(start);
+    ASSERT_TRUE(store_->set_status(run.run_id, RunStatus::TIMEOUT, "time limit"));
+    RunEnd end;
+    end.signal = 15;
+    end.wall_seconds = 2.5;
+    EXPECT_FALSE(store_->finish_run(run.run_id, RunStatus::CANCELLED, "SIGTERM", end));
+    EXPECT_EQ(column(run.run_id, "status"), "TIMEOUT");
+    EXPECT_EQ(column(run.run_id, "signal"), "15");
+    EXPECT_EQ(column(run.run_id, "wall_seconds"), "2.5");
+    EXPECT_NE(column(run.run_id, "time_ended"), "<NULL>");
+    EXPECT_EQ(history(run.run_id),
+              (std::vector<std::string>{"RUNNING started", "TIMEOUT time limit"}));
+
+    auto other = store_->start_run(in_slurm ? job_start(301, 0) : start);
+    RunEnd done;
+    done.exit_code = 0;
+    EXPECT_TRUE(store_->finish_run(other.run_id, RunStatus::COMPLETED, "exit 0", done));
+    EXPECT_EQ(column(other.run_id, "status"), "COMPLETED");
+    EXPECT_EQ(column(other.run_id, "exit_code"), "0");
+    EXPECT_EQ(history(other.run_id),
+              (std::vector<std::string>{"RUNNING started", "COMPLETED exit 0"}));
+  }
+}
+
 TEST_P(SlurmStoreTest, RequeueReopensTheSameRunEvenAfterATerminalStatus) {
   auto first = store_->start_run(job_start(100, 0));
   RunEnd end;
