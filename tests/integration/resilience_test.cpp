@@ -2,9 +2,13 @@
 // stopped and started around real wrappers, and what arrives is counted row by row.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -30,13 +34,24 @@ std::string env_value(const std::string& text, const std::string& name) {
   return text.substr(at, text.find_first_of(" \n", at) - at);
 }
 
+// Whether a listener could not bind this loopback port now (a server, or a client's own end
+// of a connection, holds it).
 bool port_in_use(int port) {
-  return run_command({"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port)})
-             .exit_code == 0;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0;
+  ::close(fd);
+  return taken;
 }
 
 // A free TCP port on loopback, picked from a range that depends on this process, so parallel
-// test processes do not reach for the same one.
+// test processes do not reach for the same one. The ranges lie below the kernel's ephemeral
+// ports (32768 and up): a client's connection could take one of those between this check and
+// the server's bind.
 std::string free_port(int base) {
   static int next = 0;
   int port = base + (::getpid() % 4000) * 2 + next++;
@@ -50,7 +65,7 @@ class ThrowawayPostgres {
   explicit ThrowawayPostgres(int max_connections = 100) : max_connections_(max_connections) {
     // A port of this process's own: tests running in parallel stop and restart their servers,
     // and a port freed by one must not be taken by another's server meanwhile.
-    port_ = free_port(30000);
+    port_ = free_port(20000);
     CommandResult started = start_script({{"SQLTRACK_TEST_PGPORT", port_}});
     if (started.exit_code != 0) {
       throw std::runtime_error("start-postgres.sh failed: " + started.err);
@@ -424,7 +439,7 @@ class PgBouncer {
  public:
   PgBouncer(const std::string& server_port, int pool_size) {
     std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
-    port_ = free_port(40000);
+    port_ = free_port(12000);
     test::write_file(dir_ / "userlist.txt", "\"postgres\" \"\"\n");
     test::write_file(dir_ / "pgbouncer.ini",
                      "[databases]\n"
