@@ -243,7 +243,10 @@ void RunWriter::flush_metrics(bool stopping) {
           lose_connection(e);  // the rows wait in the queue and go to the journal below
           break;
         }
-        warn("cannot read the columns of the metrics table: " + std::string(e.what()));
+        if (!columns_unreadable_) {
+          warn("cannot read the columns of the metrics table: " + std::string(e.what()));
+          columns_unreadable_ = true;
+        }
         keep_unstored("not stored: the columns of the metrics table cannot be read");
         break;
       }

@@ -134,7 +134,8 @@ class RunWriter {
   // metric rows in the queue.
   bool journal_failed_ = false;
   std::deque<JournalRecord> held_;
-  bool access_denied_ = false;  // not worth retrying (authentication, no such database)
+  bool access_denied_ = false;       // not worth retrying (authentication, no such database)
+  bool columns_unreadable_ = false;  // said once; later rows are kept in the reject file
   std::chrono::steady_clock::time_point next_retry_{};
   std::chrono::milliseconds retry_delay_{100};
   std::minstd_rand jitter_{std::random_device{}()};

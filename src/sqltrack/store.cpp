@@ -153,7 +153,8 @@ std::int64_t RunStore::ensure_experiment(std::string_view name) {
 }
 
 RunIds RunStore::start_run(const RunStart& start) {
-  if (db_.engine() == db::Engine::postgres && !start.existing_run_id && !start.slurm_job_id) {
+  if (db_.engine() == db::Engine::postgres && !start.existing_run_id && !start.slurm_job_id &&
+      !start.slurm_array_job_id) {
     // Nothing to take over (no --run-id, no Slurm job to look up): the experiment, then the
     // run with its history row in one statement. No transaction round trips (BEGIN, COMMIT);
     // at worst an experiment without this run remains.
