@@ -16,6 +16,15 @@ smaller.)
 With --baseline OTHER_BUILD_DIR, that build's sqltrack-run runs in the same
 rotation (rows marked "baseline"), so a change is judged under the same load.
 
+The git case (when `git` is installed): the wrapper started inside a git work
+tree (a repository made with one commit and an origin) against the same start
+outside one, each also with `--capture-git off`. It prints the ratio inside /
+outside and what reading .git adds in each place (on - off), in wall time and
+in CPU time (user + system of the wrapper and its children, which a loaded
+machine disturbs less); targets: at most 1 ms outside a work tree, 3 ms
+inside. `--capture-git full`, which starts `git status`, is timed inside too,
+for information.
+
 With PostgreSQL, "libpq connect (floor)" is bench/libpq_connect.c: it loads
 libpq as sqltrack does, connects, sends one empty query and disconnects, the
 least any libpq client pays on this machine; the wrapper's time beyond it is
@@ -40,14 +49,26 @@ import time
 TARGET_ADDED_MS = {"sqltrack-run (SQLite)": 15.0, "sqltrack-run (PostgreSQL)": 25.0}
 TARGET_RSS_MB = 10.0
 GNU_TIME = "/usr/bin/time"
+TARGET_GIT_ADDED_MS = {"outside": 1.0, "inside": 3.0}
+GIT_OUTSIDE = "sqltrack-run (SQLite)"  # the main case: its directory is in no work tree
+GIT_OUTSIDE_OFF = "sqltrack-run (SQLite, --capture-git off)"
+GIT_INSIDE = "sqltrack-run (SQLite, in a git work tree)"
+GIT_INSIDE_OFF = "sqltrack-run (SQLite, in git, off)"
+GIT_INSIDE_FULL = "sqltrack-run (SQLite, in git, full)"
 
 
-def timed(argv, cwd):
+def timed(argv, cwd, cpu=None):
+    """Wall seconds of one run; its CPU seconds (user + system, with its children) are
+    appended to `cpu` when given."""
     start = time.perf_counter()
-    status = subprocess.call(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{shlex.join(argv)} failed with status {status}")
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{shlex.join(argv)} failed with status {proc.returncode}")
+    if cpu is not None:
+        cpu.append(usage.ru_utime + usage.ru_stime)
     return elapsed
 
 
@@ -80,6 +101,61 @@ def build_libpq_connect(work):
         print(f"note: no libpq floor ({compiler} failed: {proc.stderr.strip()})")
         return None
     return exe
+
+
+def make_git_repository(path):
+    """A work tree with one commit and an origin, as a training code checkout has; False
+    without git."""
+    git = shutil.which("git")
+    if not git:
+        print("note: no git case (git is not installed)")
+        return False
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@invalid",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@invalid",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    os.makedirs(path)
+    with open(os.path.join(path, "train.py"), "w") as script:
+        script.write("print('step=1 loss=0.5')\n")
+    for args in (["init", "--quiet", "--initial-branch=main"], ["add", "train.py"],
+                 ["commit", "--quiet", "-m", "first"],
+                 ["remote", "add", "origin", "https://example.com/lab/models.git"]):
+        subprocess.run([git, "-C", path, *args], env=env, check=True)
+    return True
+
+
+def git_methods(wrapper, work, outside):
+    """The git case's methods besides the main one (GIT_OUTSIDE, run in `outside`): capture
+    off there, and inside a work tree on, off and full."""
+    inside = os.path.join(work, "git-work-tree")
+    if not make_git_repository(inside):
+        return {}
+    run = [wrapper, "-e", "bench"]
+    return {GIT_OUTSIDE_OFF: ([*run, "--capture-git", "off", "--", "true"], outside),
+            GIT_INSIDE: ([*run, "--", "true"], inside),
+            GIT_INSIDE_OFF: ([*run, "--capture-git", "off", "--", "true"], inside),
+            GIT_INSIDE_FULL: ([*run, "--capture-git", "full", "--", "true"], inside)}
+
+
+def git_verdicts(times, kind):
+    """The ratio inside / outside a work tree, and what reading .git adds in each place, in
+    `kind` ("wall" or "CPU") time."""
+    if GIT_INSIDE not in times:
+        return []
+    median = {name: statistics.median(times[name]) for name in times}
+    added = {"outside": (median[GIT_OUTSIDE] - median[GIT_OUTSIDE_OFF]) * 1000,
+             "inside": (median[GIT_INSIDE] - median[GIT_INSIDE_OFF]) * 1000}
+    lines = [f"git ({kind}): in a work tree / outside: ratio "
+             f"{median[GIT_INSIDE] / median[GIT_OUTSIDE]:.3f} "
+             f"({median[GIT_INSIDE] * 1000:.2f} / {median[GIT_OUTSIDE] * 1000:.2f} ms)"]
+    for place in ("outside", "inside"):
+        target = TARGET_GIT_ADDED_MS[place]
+        lines.append(f"git ({kind}): capture adds {added[place]:.2f} ms {place} a work tree "
+                     f"(on - off; target <= {target:.0f}: "
+                     f"{'met' if added[place] <= target else 'NOT met'})")
+    full = (median[GIT_INSIDE_FULL] - median[GIT_INSIDE_OFF]) * 1000
+    lines.append(f"git ({kind}): capture_git = full adds {full:.2f} ms in a work tree "
+                 f"(git status)")
+    return lines
 
 
 def max_rss_kib(argv, cwd):
@@ -122,12 +198,14 @@ def main():
         if args.pg_flags:
             methods[f"{prefix}sqltrack-run (PostgreSQL)"] = (
                 [wrapper, *shlex.split(args.pg_flags), "-e", "bench", "--", "true"], cwd)
+    methods.update(git_methods(methods[GIT_OUTSIDE][0][0], work, methods[GIT_OUTSIDE][1]))
     for argv, cwd in methods.values():  # warm-up, and the schema is created once
         timed(argv, cwd)
     times = {name: [] for name in methods}
+    cpu_times = {name: [] for name in methods}
     for _ in range(args.runs):
         for name, (argv, cwd) in methods.items():
-            times[name].append(timed(argv, cwd))
+            times[name].append(timed(argv, cwd, cpu_times[name]))
             time.sleep(args.settle / 1000)
     rss = {name: None for name in methods}
     for _ in range(args.rss_runs):
@@ -140,13 +218,13 @@ def main():
     base = statistics.median(times["true"])
     print(f"runs per method: {args.runs} (in rotation); max RSS over {args.rss_runs} runs "
           f"(GNU time)")
-    print(f"{'method':37} {'median ms':>10} {'ratio':>8} {'added ms':>9} {'max RSS MiB':>12}")
+    print(f"{'method':42} {'median ms':>10} {'ratio':>8} {'added ms':>9} {'max RSS MiB':>12}")
     verdicts = []
     for name in methods:
         median = statistics.median(times[name])
         added = (median - base) * 1000
         rss_text = f"{rss[name] / 1024:12.1f}" if rss[name] is not None else f"{'n/a':>12}"
-        print(f"{name:37} {median * 1000:10.2f} {median / base:8.2f} {added:9.2f} {rss_text}")
+        print(f"{name:42} {median * 1000:10.2f} {median / base:8.2f} {added:9.2f} {rss_text}")
         if name in TARGET_ADDED_MS:
             verdicts.append(f"{name}: added {added:.1f} ms (target <= {TARGET_ADDED_MS[name]:.0f}: "
                             f"{'met' if added <= TARGET_ADDED_MS[name] else 'NOT met'})")
@@ -159,7 +237,7 @@ def main():
                   statistics.median(times["libpq connect (floor)"])) * 1000
         verdicts.append(f"sqltrack-run (PostgreSQL): {beyond:.1f} ms beyond the libpq floor "
                         f"(loading libpq and connecting, which every client pays)")
-    for line in verdicts:
+    for line in verdicts + git_verdicts(times, "wall") + git_verdicts(cpu_times, "CPU"):
         print(line)
 
 

@@ -9,7 +9,7 @@ foreach(rel IN LISTS files)
   string(APPEND body "    {\"${engine}\", \"${name}\", R\"sqltrack_sql(${sql})sqltrack_sql\"},\n")
 endforeach()
 file(WRITE "${OUT}.tmp" "// Generated from schema/*.sql by cmake/GenerateSchema.cmake. Do not edit.
-#include \"sqltrack/schema_files.hpp\"
+#include \"sqltrack/schema/schema_files.hpp\"
 
 namespace sqltrack {
 

@@ -4,10 +4,12 @@
 // and resolved through the public entry point, as `-c sqltrack.conf` and `-c sqltrack.yaml`.
 // The typed getters the programs call afterwards run on every result too.
 //
-// ConfigError is the expected answer to bad input. Any other exception, a crash or a sanitizer
-// report is a bug; an escaping exception aborts with its type and message.
+// ConfigError is the expected answer to bad input, and UsageError to a number out of its range
+// (numeric_ranges.hpp: exit 2, like the same number given as a flag). Any other exception, a
+// crash or a sanitizer report is a bug; an escaping exception aborts with its type and message.
 
 #include <cxxabi.h>
+#include <sys/stat.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,8 +20,8 @@
 #include <string>
 #include <typeinfo>
 
-#include "sqltrack/config.hpp"
-#include "sqltrack/error.hpp"
+#include "sqltrack/config/config.hpp"
+#include "sqltrack/util/error.hpp"
 
 namespace {
 
@@ -53,13 +55,18 @@ void write_input(const std::filesystem::path& path, const std::uint8_t* data, st
     std::perror("config_fuzzer: writing the config file");
     std::abort();
   }
+  // Whatever the umask: a config file others may write is refused before it is parsed.
+  if (chmod(path.c_str(), 0600) != 0) {
+    std::perror("config_fuzzer: chmod");
+    std::abort();
+  }
 }
 
 [[noreturn]] void unexpected(const char* file, const char* type, const char* what) {
   int status = 0;
   char* readable = abi::__cxa_demangle(type, nullptr, nullptr, &status);
-  std::fprintf(stderr, "config_fuzzer: resolving %s threw %s (not ConfigError): %s\n", file,
-               readable != nullptr ? readable : type, what);
+  std::fprintf(stderr, "config_fuzzer: resolving %s threw %s (not ConfigError or UsageError): %s\n",
+               file, readable != nullptr ? readable : type, what);
   std::abort();
 }
 
@@ -78,6 +85,8 @@ void resolve(const char* name) {
     (void)settings.get_number("batch_rows", 250);
   } catch (const sqltrack::ConfigError&) {
     // Expected: bad input is reported to the user.
+  } catch (const sqltrack::UsageError&) {
+    // Expected: a setting out of its range.
   } catch (const std::exception& e) {
     unexpected(name, typeid(e).name(), e.what());
   } catch (...) {

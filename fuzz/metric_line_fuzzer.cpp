@@ -3,11 +3,15 @@
 // Every input is one line. Besides "no crash, no sanitizer report, nothing thrown", it checks
 // what the protocol promises:
 //   * an error has a reason and a 1-based column inside the line (or just past its end);
-//   * a parsed line has a non-negative step, a finite progress that is not -0.0, and unique,
-//     well-formed keys other than run_id; its strings are valid UTF-8 without raw control
-//     bytes other than \n \r \t; its timestamps are already normalised;
+//   * a parsed line has a non-negative step, a finite progress that is not -0.0, and unique
+//     keys other than run_id, step and progress: at most 63 bytes of valid UTF-8 without
+//     control bytes; its strings are valid UTF-8 without raw control bytes other than
+//     \n \r \t; its timestamps are already normalised;
+//   * every key has a column name (metric_column_name): [a-z0-9_], not empty, no longer than
+//     the key, its own column name, and the key itself when the key is already one;
 //   * round trip: the row that MetricStream makes of it, written back with format_metric_row
-//     (as the spill and reject files do), parses again to the same step, progress and values;
+//     (as the spill and reject files do, quoting keys such as "Val Loss"), parses again to
+//     the same step, progress, keys as written and values;
 //   * MetricBatch accepts the row (it throws on a NaN or infinite progress) and merges a copy.
 // A broken promise aborts with a message, which libFuzzer records as a crash.
 
@@ -23,9 +27,9 @@
 #include <unordered_set>
 #include <variant>
 
-#include "sqltrack/metric_batch.hpp"
-#include "sqltrack/metric_format.hpp"
-#include "sqltrack/protocol.hpp"
+#include "sqltrack/metrics/metric_batch.hpp"
+#include "sqltrack/metrics/metric_format.hpp"
+#include "sqltrack/metrics/protocol.hpp"
 
 namespace {
 
@@ -54,16 +58,34 @@ bool same_value(const MetricValue& a, const MetricValue& b) {
   return a == b;
 }
 
+// Declared here, defined below: a key is valid UTF-8 too.
+bool valid_utf8(std::string_view s);
+
 bool valid_key(std::string_view key) {
-  if (key.empty() || key.size() > sqltrack::kMaxMetricKeyBytes) return false;
-  const auto start = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  };
-  if (!start(key[0])) return false;
+  if (key.empty() || key.size() > sqltrack::kMaxMetricKeyBytes || !valid_utf8(key)) return false;
   for (const char c : key) {
-    if (!start(c) && !(c >= '0' && c <= '9')) return false;
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) return false;
   }
   return key != "run_id" && key != "step" && key != "progress";
+}
+
+bool column_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void check_column_name(std::string_view key, std::string_view input) {
+  const std::string name = sqltrack::metric_column_name(key);
+  if (name.empty() || name.size() > key.size()) {
+    fail("column name empty or longer than its key", key);
+  }
+  if (!std::all_of(name.begin(), name.end(), column_char)) {
+    fail("column name holds a byte other than [a-z0-9_]", name);
+  }
+  if (sqltrack::metric_column_name(name) != name) fail("column name is not its own", name);
+  if (std::all_of(key.begin(), key.end(), column_char) && name != key) {
+    fail("a key that is a column name maps to another", input);
+  }
 }
 
 // Valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
@@ -113,6 +135,7 @@ void check_line(const MetricLine& line, std::string_view input) {
   for (const auto& [key, value] : line.values) {
     if (!valid_key(key)) fail("invalid or reserved key accepted", key);
     if (!seen.insert(key).second) fail("key given twice accepted", key);
+    check_column_name(key, input);
     if (const auto* text = std::get_if<std::string>(&value)) {
       if (!valid_utf8(*text)) fail("string value is not valid UTF-8", input);
       for (const char c : *text) {

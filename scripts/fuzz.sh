@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the metric line parser and the config file parsers with libFuzzer (fuzz/): configures
-# and builds the clang build with ASan + UBSan, runs each fuzzer for its share of SECONDS, and
-# prints a summary. Exits 1 when a fuzzer found a crash (its input file is named), 2 when the
-# fuzzers cannot be built.
+# Fuzzes the metric line parser, the config file parsers, the journal reader and the queue file
+# reader with libFuzzer (fuzz/): configures and builds the clang build with ASan + UBSan, runs
+# each fuzzer for its share of SECONDS, and prints a summary. Exits 1 when a fuzzer found a
+# crash (its input file is named), 2 when the fuzzers cannot be built.
 #
 # Usage: scripts/fuzz.sh [SECONDS]      (default 600: the documented 10-minute run)
 #   SQLTRACK_FUZZ_BUILD_DIR  build directory (default build/fuzz)
@@ -25,7 +25,7 @@ fi
 
 build=${SQLTRACK_FUZZ_BUILD_DIR:-build/fuzz}
 jobs=${SQLTRACK_FUZZ_JOBS:-$(nproc)}
-fuzzers=(metric_line config)
+fuzzers=(metric_line config journal_reader queue_file)
 per=$((total / ${#fuzzers[@]}))
 
 # Quiet unless something fails (CMake's FindBoost warns on every configure).
@@ -41,7 +41,7 @@ fi
 # A final statistic of the last run ("stat::NAME: VALUE" lines).
 stat_of() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
 
-declare -A max_len=([metric_line]=70000 [config]=16384)
+declare -A max_len=([metric_line]=70000 [config]=16384 [journal_reader]=65536 [queue_file]=140000)
 summary=()
 status=0
 for name in "${fuzzers[@]}"; do

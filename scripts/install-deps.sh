@@ -12,11 +12,11 @@ packages=(
   postgresql postgresql-client
   slurm-wlm munge
   python3 python3-psycopg python3-pandas
-  tmux procps psmisc time pgbouncer
-  chromium fonts-dejavu-core libpng-dev
+  tmux procps psmisc time pgbouncer man-db zsh
+  chromium fonts-dejavu-core libpng-dev libjs-dygraphs
 )
-# Optional extras for the fuzz target and benchmarks; failures here are not fatal.
-extras=(clang libclang-rt-14-dev hyperfine)
+# Optional extras for the fuzz target, benchmarks and the Debian package; failures here are not fatal.
+extras=(clang libclang-rt-14-dev hyperfine dpkg-dev debhelper lintian)
 
 missing=()
 for p in "${packages[@]}" "${extras[@]}"; do

@@ -2,7 +2,12 @@
 # Starts a throwaway PostgreSQL server for the tests: a fresh cluster in a
 # directory, listening on a unix socket there and on 127.0.0.1:PORT.
 # Usage: scripts/start-postgres.sh [DIR]   (default ${SQLTRACK_PG_DIR:-/tmp/sqltrack-pg})
-# Prints "export SQLTRACK_TEST_PG...=..." as its last line and writes it to DIR/env.
+# Prints two lines:
+#   export SQLTRACK_DSN_HOST=... SQLTRACK_DSN_PORT=... SQLTRACK_DSN_USER=... SQLTRACK_DSN_DBNAME=sqltrack
+#     what sqltrack and sqltrack-run read: they then use this server's database "sqltrack";
+#   export SQLTRACK_TEST_PG...=...
+#     the last line, what the tests read (also written to DIR/env). The tests choose their own
+#     databases, so the shell that runs them must not have the first line's variables.
 # PostgreSQL refuses to run as root, so as root the server runs as user postgres.
 set -euo pipefail
 
@@ -19,10 +24,16 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-env_line="export SQLTRACK_TEST_PGHOST=$dir/socket SQLTRACK_TEST_PGPORT=$port SQLTRACK_TEST_PGUSER=postgres SQLTRACK_PG_DIR=$dir SQLTRACK_PG_BINDIR=$bindir"
+# The two lines of the usage above, for the server on $port.
+print_env() {
+  echo "export SQLTRACK_DSN_HOST=$dir/socket SQLTRACK_DSN_PORT=$port SQLTRACK_DSN_USER=postgres SQLTRACK_DSN_DBNAME=sqltrack"
+  echo "export SQLTRACK_TEST_PGHOST=$dir/socket SQLTRACK_TEST_PGPORT=$port SQLTRACK_TEST_PGUSER=postgres SQLTRACK_PG_DIR=$dir SQLTRACK_PG_BINDIR=$bindir"
+}
 
 if [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-  echo "$env_line"
+  # Running already, maybe on a port found free when it started: the port it listens on.
+  port=$(sed -n 4p "$dir/data/postmaster.pid")
+  print_env
   exit 0
 fi
 
@@ -40,15 +51,34 @@ host  all all 127.0.0.1/32 trust
 host  all all ::1/128 trust
 HBA
 fi
-as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-  -o "-k $dir/socket -p $port -c listen_addresses=127.0.0.1 -c max_connections=${SQLTRACK_TEST_PG_MAX_CONNECTIONS:-200} -c fsync=${SQLTRACK_TEST_PG_FSYNC:-on}" \
-  >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+start_server() {
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+    -o "-k $dir/socket -p $port -c listen_addresses=127.0.0.1 -c max_connections=${SQLTRACK_TEST_PG_MAX_CONNECTIONS:-200} -c fsync=${SQLTRACK_TEST_PG_FSYNC:-on}" \
+    >/dev/null
+}
+# Two servers started at once may both find the same port free: the one that loses the bind
+# takes the next free port (only when the port was not given).
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  logged=$(stat -c %s "$dir/server.log" 2>/dev/null || echo 0)
+  start_server && break
+  if [ -z "${SQLTRACK_TEST_PGPORT:-}" ] && [ "$attempt" -lt 10 ] &&
+    tail -c +"$((logged + 1))" "$dir/server.log" | grep -q "Address already in use"; then
+    port=$((port + 1))
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    continue
+  fi
+  tail -20 "$dir/server.log" >&2
+  exit 1
+done
 "$bindir/psql" -h "$dir/socket" -p "$port" -U postgres -d postgres -qAtX -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'secured') THEN
     CREATE ROLE secured LOGIN PASSWORD 'correct horse';
   END IF;
 END $$;
+-- The database of the first line's SQLTRACK_DSN_DBNAME, for trying the programs by hand.
+SELECT 'CREATE DATABASE sqltrack' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'sqltrack')
+\gexec
 SQL
-echo "$env_line" >"$dir/env"
-echo "$env_line"
+print_env | tail -1 >"$dir/env"
+print_env

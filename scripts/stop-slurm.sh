@@ -129,7 +129,7 @@ slurmd_pid=$(daemon_pid "$state_dir/slurmd.pid" slurmd || true)
 if [[ -n $ctld_pid ]]; then
     mapfile -t jobs < <(squeue -h -o %A 2>/dev/null | sort -u)
     if ((${#jobs[@]} > 0)); then
-        log "cancelling ${#jobs[@]} job(s): ${jobs[*]}"
+        log "cancelling ${#jobs[@]} job$([ ${#jobs[@]} -eq 1 ] || echo s): ${jobs[*]}"
         scancel "${jobs[@]}" 2>/dev/null || true
         # KillWait=5, then the epilog (at most ~25 s).
         for ((i = 0; i < 40 * 5; i++)); do

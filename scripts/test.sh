@@ -5,7 +5,7 @@
 # stops the servers again, also when a test fails.
 #
 # Usage: scripts/test.sh [-L LABEL_REGEX] [--no-sanitize] [--no-slurm]
-#   -L unit|integration|slurm   run one group (a ctest label regex)
+#   -L unit|integration|slurm|package   run one group (a ctest label regex)
 #   --no-sanitize               skip the ASan/UBSan build and run
 #   --no-slurm                  do not start the Slurm cluster (implies no slurm tests)
 set -euo pipefail
@@ -24,14 +24,17 @@ while [ $# -gt 0 ]; do
 done
 
 scripts/install-deps.sh
+# The folder rules of ARCHITECTURE.md, before anything is built.
+scripts/check-layering.sh
 
 jobs=$(nproc)
 build=${SQLTRACK_BUILD_DIR:-build/test}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLTRACK_WERROR=ON >/dev/null
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLTRACK_WERROR=ON \
+  -DSQLTRACK_FAULT_INJECTION=ON >/dev/null
 ninja -C "$build" -j "$jobs"
 if [ $sanitize -eq 1 ]; then
   cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSQLTRACK_WERROR=ON \
-    -DSQLTRACK_SANITIZE=ON -DSQLTRACK_BUILD_BENCH=OFF >/dev/null
+    -DSQLTRACK_SANITIZE=ON -DSQLTRACK_BUILD_BENCH=OFF -DSQLTRACK_FAULT_INJECTION=ON >/dev/null
   ninja -C build/sanitize -j "$jobs"
 fi
 
@@ -51,7 +54,7 @@ if [ $slurm -eq 1 ] && [ -x scripts/start-slurm.sh ]; then
   slurm_env=$(scripts/start-slurm.sh "$work/slurm")
   eval "$(tail -1 <<<"$slurm_env")"
 else
-  label=${label:-"unit|integration"}
+  label=${label:-"unit|integration|package"}
 fi
 
 ctest_args=(--output-on-failure --timeout 900 -j "$jobs")

@@ -1,21 +1,15 @@
 // sqltrack-run: runs a command as a recorded run, or shows where runs stand.
-#include <unistd.h>
-
-#include <cmath>
-#include <ctime>
-#include <iomanip>
+#include <algorithm>
 #include <iostream>
 
 #include "cli_common.hpp"
-#include "sqltrack/error.hpp"
-#include "sqltrack/resource_monitor.hpp"
-#include "sqltrack/run_listing.hpp"
-#include "sqltrack/run_queue.hpp"
-#include "sqltrack/run_session.hpp"
-#include "sqltrack/schema.hpp"
-#include "sqltrack/status_table.hpp"
-#include "sqltrack/status_watch.hpp"
-#include "sqltrack/timestamp.hpp"
+#include "sqltrack/config/numeric_ranges.hpp"
+#include "sqltrack/launcher/launcher.hpp"
+#include "sqltrack/monitor/resource_monitor.hpp"
+#include "sqltrack/util/error.hpp"
+#include "sqltrack/wrapper/queue_worker.hpp"
+#include "sqltrack/wrapper/run_session.hpp"
+#include "status_command.hpp"
 
 namespace {
 
@@ -25,70 +19,15 @@ namespace po = boost::program_options;
 constexpr const char* kUsage =
     "Usage: sqltrack-run [CONNECTION FLAGS] [OPTIONS] -- COMMAND [ARGS...]\n"
     "       sqltrack-run [CONNECTION FLAGS] [OPTIONS] --next -e NAME [--loop]\n"
-    "       sqltrack-run status [RUN_ID...] [-e NAME] [--job ID] [--limit N] [--json]\n"
-    "                           [--metric COLUMN] [--watch [--interval SECONDS]]\n";
+    "       sqltrack-run [CONNECTION FLAGS] status [RUN_ID...] [-e NAME] ...\n"
+    "           (sqltrack-run status --help shows its flags)\n";
 
-int status_command(const std::vector<std::string>& args) {
-  po::options_description options("Status options");
-  options.add_options()("help,h", "show this help")("experiment,e", po::value<std::string>(),
-                                                    "only runs of this experiment")(
-      "job", po::value<std::string>(),
-      "only runs of this Slurm job (12, or 12_3 for an array task)")(
-      "limit", po::value<std::size_t>()->default_value(50), "show at most N runs")(
-      "json", "one JSON object per run, all columns")(
-      "metric", po::value<std::string>(),
-      "add a column with a sparkline of this metric over steps and its last value")(
-      "watch", "redraw the table in place every few seconds until Ctrl-C")(
-      "interval", po::value<double>(), "seconds between refreshes with --watch (default 2)");
-  auto vm = cli::parse_with_positionals<std::int64_t>(args, options, "run-ids");
-  if (vm.count("help")) {
-    std::cout << kUsage << '\n' << options << cli::connection_options();
-    return 0;
-  }
-  RunFilter filter;
-  if (vm.count("run-ids")) filter.run_ids = vm["run-ids"].as<std::vector<std::int64_t>>();
-  if (vm.count("experiment")) filter.experiment = vm["experiment"].as<std::string>();
-  if (vm.count("job")) filter.slurm_job = vm["job"].as<std::string>();
-  filter.limit = vm["limit"].as<std::size_t>();
-  const bool watch = vm.count("watch") > 0, json = vm.count("json") > 0;
-  if (json && (watch || vm.count("metric"))) {
-    throw UsageError("--json cannot be combined with --watch or --metric");
-  }
-  if (vm.count("interval") && !watch) throw UsageError("--interval needs --watch");
-  double interval = vm.count("interval") ? vm["interval"].as<double>() : 2.0;
-  if (!(interval >= 0.1 && interval <= 86400)) {
-    throw UsageError("--interval takes seconds between 0.1 and 86400");
-  }
-  Settings settings = resolve_settings(cli::connection_flags(vm), current_environment());
-  auto db = open_database(settings);
-  ensure_schema(*db, settings.get("schema"));
-  std::optional<MetricColumn> metric;
-  if (vm.count("metric")) metric = plottable_metric_column(*db, vm["metric"].as<std::string>());
-  if (watch) {
-    StatusWatchOptions watching{filter, metric,
-                                std::chrono::milliseconds(std::lround(interval * 1000))};
-    return watch_status(
-        std::move(db), [&] { return open_database(settings); }, watching, STDOUT_FILENO);
-  }
-  if (!json) {
-    for (const auto& line : read_status_table(*db, filter, metric, Clock::now())) {
-      std::cout << line << '\n';
-    }
-    return 0;
-  }
-  auto runs = list_runs(*db, filter);
-  for (std::size_t r = 0; r < runs.size(); ++r) {
-    std::cout << run_to_json(runs, r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-              << '\n';
-  }
-  return 0;
-}
-
-int wrap_command(const std::vector<std::string>& flags, const std::vector<std::string>& command) {
+po::options_description wrap_options() {
   po::options_description options("Options");
-  options.add_options()("help,h", "show this help")(
+  options.add_options()("help,h", "show this help")("version", "show the version and exit")(
       "experiment,e", po::value<std::string>(),
-      "experiment name (default: $SQLTRACK_EXPERIMENT, $SLURM_JOB_NAME, the command's name)")(
+      "experiment name (default: $SQLTRACK_EXPERIMENT, $SLURM_JOB_NAME, the script an "
+      "interpreter runs, the command's name)")(
       "run-id", po::value<std::int64_t>(), "attach to this existing run instead of creating one")(
       "comment", po::value<std::string>(), "a comment stored with the run")(
       "tag", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE, repeatable")(
@@ -100,9 +39,20 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
       "metrics-fd", po::value<int>(),
       "also give the command a pipe for metric lines on this descriptor ($SQLTRACK_METRICS_FD)")(
       "no-metrics", "do not ingest metrics ($SQLTRACK_METRICS is /dev/null)")(
-      "add-columns", "add unknown metric keys as new columns of metrics")(
-      "next", "run the next queued run of the experiment (-e) instead of a command")(
+      "add-columns",
+      "add unknown metric keys as new columns of metrics (default: on for SQLite, off for "
+      "PostgreSQL; setting add_columns)")("no-add-columns", "never add columns to metrics")(
+      "capture-git", po::value<std::string>(),
+      "off|on|full: record the git commit, branch and origin of the working directory (on, "
+      "the default), also whether tracked files were changed (full), or nothing (off); "
+      "setting capture_git")("next",
+                             "run the next queued run of the experiment (-e) instead of a command")(
       "loop", "with --next: keep taking queued runs until the queue is empty");
+  return options;
+}
+
+int wrap_command(const std::vector<std::string>& flags, const std::vector<std::string>& command) {
+  const po::options_description options = wrap_options();
   po::options_description all;
   all.add(options).add(cli::connection_options());
   po::variables_map vm;
@@ -110,6 +60,10 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
   po::notify(vm);
   if (vm.count("help")) {
     std::cout << kUsage << '\n' << options << cli::connection_options();
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << cli::version_text("sqltrack-run");
     return 0;
   }
   const bool next = vm.count("next") > 0;
@@ -133,20 +87,27 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
       wrap.tags.emplace_back(tag.substr(0, eq), tag.substr(eq + 1));
     }
   }
-  wrap.heartbeat_seconds = vm["heartbeat"].as<double>();
-  if (!(wrap.heartbeat_seconds > 0))
-    throw UsageError("--heartbeat must be a positive number of seconds");
+  wrap.heartbeat_seconds = checked_flag("--heartbeat", vm["heartbeat"].as<double>());
   if (vm.count("metrics-file")) wrap.metrics_file = vm["metrics-file"].as<std::string>();
-  if (vm.count("metrics-fd")) wrap.metrics_fd = vm["metrics-fd"].as<int>();
+  if (vm.count("metrics-fd")) {
+    wrap.metrics_fd = static_cast<int>(checked_flag("--metrics-fd", vm["metrics-fd"].as<int>()));
+  }
   wrap.metrics = vm.count("no-metrics") == 0;
-  wrap.add_columns = vm.count("add-columns") > 0;
+  if (vm.count("add-columns") && vm.count("no-add-columns")) {
+    throw UsageError("--add-columns and --no-add-columns cannot be combined");
+  }
+  if (vm.count("add-columns")) wrap.add_columns = true;
+  if (vm.count("no-add-columns")) wrap.add_columns = false;
   if (!wrap.metrics && (wrap.metrics_file || wrap.metrics_fd)) {
     throw UsageError("--no-metrics cannot be combined with --metrics-file or --metrics-fd");
   }
   Environment env = current_environment();
-  Settings settings = resolve_settings(cli::connection_flags(vm), env);
+  Settings settings = cli::resolve_connection(vm, env, "sqltrack-run");
   wrap.sample_seconds = sample_interval(
       vm.count("sample") ? std::optional(vm["sample"].as<double>()) : std::nullopt, settings);
+  wrap.capture_git = git_capture(
+      vm.count("capture-git") ? std::optional(vm["capture-git"].as<std::string>()) : std::nullopt,
+      settings);
   if (next) {
     if (!wrap.experiment) {
       if (auto name = lookup(env, "SQLTRACK_EXPERIMENT"); name && !name->empty()) {
@@ -158,31 +119,48 @@ int wrap_command(const std::vector<std::string>& flags, const std::vector<std::s
   return run_wrapped(wrap, settings, env);
 }
 
-int run(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "status") {
-    return status_command(std::vector<std::string>(args.begin() + 1, args.end()));
+// Without `--`: only --help, --version and --next need no command.
+int without_command(const std::vector<std::string>& flags) {
+  for (const auto& flag : flags) {
+    if (flag == "--help" || flag == "-h" || flag == "--version" || flag == "--next") {
+      return wrap_command(flags, {});
+    }
+  }
+  if (std::find(flags.begin(), flags.end(), "status") != flags.end()) {
+    throw UsageError(
+        "only connection flags (-u -a -d -s -c --engine) may come before 'status'; put the "
+        "others after it");
+  }
+  throw UsageError(flags.empty() ? "no command given: sqltrack-run [OPTIONS] -- COMMAND"
+                                 : "put -- between sqltrack-run's options and the command");
+}
+
+// `help_command` becomes "sqltrack-run status" once the arguments are status's: usage errors
+// point to its help.
+int run(const std::vector<std::string>& args, std::string& help_command) {
+  // Connection flags may come before the word `status` or after it.
+  std::size_t at = cli::skip_connection_flags(args);
+  if (at < args.size() && args[at] == "status") {
+    help_command = "sqltrack-run status";
+    std::vector<std::string> status_args(args.begin(), args.begin() + static_cast<long>(at));
+    status_args.insert(status_args.end(), args.begin() + static_cast<long>(at) + 1, args.end());
+    return cli::status_command(status_args, "sqltrack-run");
   }
   auto separator = std::find(args.begin(), args.end(), "--");
   std::vector<std::string> flags(args.begin(), separator);
-  std::vector<std::string> command;
-  if (separator != args.end()) command.assign(separator + 1, args.end());
-  if (separator == args.end()) {
-    for (const auto& flag : flags) {
-      if (flag == "--help" || flag == "-h" || flag == "--next") return wrap_command(flags, command);
-    }
-    throw UsageError(flags.empty() ? "no command given: sqltrack-run [OPTIONS] -- COMMAND"
-                                   : "put -- between sqltrack-run's options and the command");
-  }
-  return wrap_command(flags, command);
+  if (separator == args.end()) return without_command(flags);
+  return wrap_command(flags, std::vector<std::string>(separator + 1, args.end()));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The launcher's helper processes are this executable too (launcher.hpp).
+  if (auto code = sqltrack::launcher::run_helper(argc, argv)) return *code;
+  std::string help_command = "sqltrack-run";
   try {
-    return run(argc, argv);
+    return run(std::vector<std::string>(argv + 1, argv + argc), help_command);
   } catch (const std::exception& e) {
-    return sqltrack::cli::report_error("sqltrack-run", e);
+    return sqltrack::cli::report_error("sqltrack-run", e, help_command);
   }
 }

@@ -80,7 +80,7 @@ sleep 300
             "CANCELLED");
   // Idempotent: the run is terminal now and is not even looked at again.
   auto again = sqltrack({"slurm-sync"});
-  EXPECT_NE(again.out.find("0 run(s) checked"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("0 runs checked"), std::string::npos) << again.out;
 }
 
 TEST_F(SlurmJobTest, SlurmSyncLeavesARunningJobAndAJobSlurmForgot) {

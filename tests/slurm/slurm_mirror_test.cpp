@@ -11,8 +11,8 @@
 #include <cstdlib>
 
 #include "slurm/slurm_support.hpp"
-#include "sqltrack/environment.hpp"
-#include "sqltrack/slurm_mirror.hpp"
+#include "sqltrack/slurm/slurm_mirror.hpp"
+#include "sqltrack/util/environment.hpp"
 
 namespace sqltrack {
 namespace {

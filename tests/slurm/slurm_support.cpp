@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "sqltrack/slurm_job_state.hpp"
+#include "sqltrack/slurm/slurm_job_state.hpp"
 
 namespace sqltrack::test {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <variant>
 
-#include "sqltrack/protocol.hpp"
+#include "sqltrack/metrics/protocol.hpp"
 
 namespace sqltrack::test {
 

@@ -1,9 +1,13 @@
 #include "support/test_support.hpp"
 
-#include "sqltrack/environment.hpp"
+#include "sqltrack/connect/connect.hpp"
+#include "sqltrack/util/environment.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +131,18 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
   return result;
 }
 
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string shell_command(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& arg : argv) line += (line.empty() ? "" : " ") + shell_quote(arg);
+  return line;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
@@ -149,6 +165,52 @@ std::string required_env(const char* name) {
                              "the servers and sets it");
   }
   return value;
+}
+
+LocalUser local_user(const std::string& name) {
+  passwd* entry = getpwnam(name.c_str());
+  if (entry == nullptr) {
+    // Two tests may add it at once: the loser's "already exists" is fine.
+    run_command({"/usr/sbin/useradd", "--system", "--no-create-home", "--shell",
+                 "/usr/sbin/nologin", name});
+    entry = getpwnam(name.c_str());
+  }
+  if (entry == nullptr) throw std::runtime_error("cannot create user " + name);
+  return {name, entry->pw_uid, entry->pw_gid};
+}
+
+gid_t local_group(const std::string& name) {
+  group* entry = getgrnam(name.c_str());
+  if (entry == nullptr) {
+    run_command({"/usr/sbin/groupadd", "--system", name});
+    entry = getgrnam(name.c_str());
+  }
+  if (entry == nullptr) throw std::runtime_error("cannot create group " + name);
+  return entry->gr_gid;
+}
+
+std::vector<std::string> as_user(const LocalUser& user, std::vector<std::string> argv,
+                                 const std::vector<gid_t>& groups) {
+  std::string others;
+  for (gid_t gid : groups) others += (others.empty() ? "--groups=" : ",") + std::to_string(gid);
+  if (others.empty()) others = "--clear-groups";
+  argv.insert(argv.begin(), {"setpriv", "--reuid=" + std::to_string(user.uid),
+                             "--regid=" + std::to_string(user.gid), others, "--"});
+  return argv;
+}
+
+std::filesystem::path find_reject_file(const std::filesystem::path& dir, const std::string& run) {
+  const std::string prefix = "sqltrack-run-" + run + "-";
+  std::vector<std::filesystem::path> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && name.ends_with(".rejects")) found.push_back(entry.path());
+  }
+  if (found.size() > 1) {
+    throw std::runtime_error("more than one reject file of run " + run + " in " + dir.string());
+  }
+  return found.empty() ? std::filesystem::path() : found.front();
 }
 
 }  // namespace sqltrack::test
@@ -247,21 +309,33 @@ std::unique_ptr<db::Database> EngineDatabase::connect() const {
 namespace sqltrack::test {
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
-                                     const CommandOptions& options) {
+                                     const CommandOptions& options)
+    : BackgroundProcess(argv, options, "") {}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const CommandOptions& options,
+                                     const std::string& controlling_terminal) {
   ExecArguments exec = exec_arguments(argv, options);
   std::string out_path = (dir_.path() / "out").string();
   std::string err_path = (dir_.path() / "err").string();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    int in = open("/dev/null", O_RDONLY);
+    int in = -1;
+    if (!controlling_terminal.empty()) {
+      setsid();
+      in = open(controlling_terminal.c_str(), O_RDWR);
+      ioctl(in, TIOCSCTTY, 0);
+    } else {
+      in = open("/dev/null", O_RDONLY);
+      // A process group of its own, like a job started by a shell or slurmstepd.
+      setpgid(0, 0);
+    }
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    // A process group of its own, like a job started by a shell or slurmstepd.
-    setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -320,6 +394,23 @@ bool process_alive(int pid) {
   std::getline(stat, text);
   auto close = text.rfind(')');
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+PseudoTerminal::PseudoTerminal() {
+  master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0) slave = ::ptsname(master);
+}
+
+PseudoTerminal::~PseudoTerminal() {
+  if (master >= 0) ::close(master);
+}
+
+bool PseudoTerminal::type(const std::string& keys) const {
+  return ::write(master, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size());
+}
+
+pid_t PseudoTerminal::foreground() const {
+  return ::tcgetpgrp(master);
 }
 
 }  // namespace sqltrack::test

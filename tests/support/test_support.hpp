@@ -2,6 +2,8 @@
 // Helpers shared by the test groups: temporary directories and running real
 // processes with their output captured.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -43,14 +45,38 @@ struct CommandOptions {
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
 std::string read_file(const std::filesystem::path& path);
+// One word for a POSIX shell: 'text' with embedded quotes escaped.
+std::string shell_quote(const std::string& text);
+// argv as one shell command line.
+std::string shell_command(const std::vector<std::string>& argv);
 void write_file(const std::filesystem::path& path, const std::string& text);
 
 // The value of an environment variable, or a test failure naming it.
 std::string required_env(const char* name);
 
+// A local user of the tests besides root, made when missing (`useradd --system`): the suite
+// runs as root, as CI does, and a test of what one user may do to another needs one.
+struct LocalUser {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+LocalUser local_user(const std::string& name);
+
+// A local group of the tests, made when missing (`groupadd --system`).
+gid_t local_group(const std::string& name);
+
+// argv run as `user`, with the user's group and `groups` besides, no others (setpriv).
+std::vector<std::string> as_user(const LocalUser& user, std::vector<std::string> argv,
+                                 const std::vector<gid_t>& groups = {});
+
+// The reject file of run `run` ("12", or "pid4711") in `dir`: sqltrack-run-RUN-TAG.rejects,
+// TAG naming the database. Empty when there is none; a test failure when there are several.
+std::filesystem::path find_reject_file(const std::filesystem::path& dir, const std::string& run);
+
 }  // namespace sqltrack::test
 
-#include "sqltrack/config.hpp"
+#include "sqltrack/config/config.hpp"
 #include "sqltrack/db/database.hpp"
 
 namespace sqltrack::test {
@@ -116,11 +142,32 @@ struct EngineParamName {
 
 namespace sqltrack::test {
 
+// A pseudo-terminal for one test: the test types on the master side; a process gets the
+// slave device as its controlling terminal (BackgroundProcess). `slave` is empty when the
+// system has none to give.
+struct PseudoTerminal {
+  PseudoTerminal();
+  ~PseudoTerminal();
+  PseudoTerminal(const PseudoTerminal&) = delete;
+  PseudoTerminal& operator=(const PseudoTerminal&) = delete;
+  // Writes `keys` as typed; false when they could not all be written.
+  bool type(const std::string& keys) const;
+  // The terminal's foreground process group.
+  pid_t foreground() const;
+  int master = -1;
+  std::string slave;
+};
+
 // A process started in the background, for tests that signal it while it runs.
 // Its stdout and stderr go to files in a temporary directory.
 class BackgroundProcess {
  public:
   BackgroundProcess(const std::vector<std::string>& argv, const CommandOptions& options = {});
+  // With a pseudo-terminal's slave device: the process leads a new session with it as its
+  // controlling terminal and stdin, as a job in the foreground of a login shell (stdout and
+  // stderr still go to files).
+  BackgroundProcess(const std::vector<std::string>& argv, const CommandOptions& options,
+                    const std::string& controlling_terminal);
   ~BackgroundProcess();  // SIGKILLs and reaps it if it still runs
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;

@@ -1,6 +1,7 @@
 #include "sqltrack/db/database.hpp"
 
-#include "sqltrack/error.hpp"
+#include "sqltrack/util/error.hpp"
+#include "sqltrack/util/text.hpp"
 
 namespace sqltrack::db {
 
@@ -17,7 +18,8 @@ std::size_t ResultSet::column(std::string_view name) const {
 
 std::optional<std::string> ResultSet::scalar() const {
   if (rows.size() != 1 || rows[0].size() != 1) {
-    throw Error("expected one value, got " + std::to_string(rows.size()) + " rows");
+    throw Error("expected one value, got " + counted(rows.size(), "row") + " of " +
+                counted(rows.empty() ? 0 : rows[0].size(), "column"));
   }
   return rows[0][0];
 }

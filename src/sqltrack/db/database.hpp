@@ -17,6 +17,11 @@ namespace sqltrack::db {
 
 enum class Engine { postgres, sqlite };
 
+// How a command opens its database. A writer may create a SQLite file; `sqltrack sync` writes
+// only into one that exists; the read commands only read (SQLite: SQLITE_OPEN_READONLY, so
+// they can neither create nor change the file).
+enum class OpenMode { create, existing, read_only };
+
 std::string_view engine_name(Engine engine) noexcept;
 
 // A bound parameter. std::monostate is SQL NULL.

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <utility>
 
-#include "sqltrack/error.hpp"
+#include "sqltrack/util/error.hpp"
 
 namespace sqltrack::db {
 namespace {

@@ -20,7 +20,7 @@
 #include <mutex>
 #include <string>
 
-#include "sqltrack/error.hpp"
+#include "sqltrack/util/error.hpp"
 
 namespace sqltrack::db {
 namespace {
@@ -109,6 +109,14 @@ PQconninfoOption* PQconndefaults(void) {
 }
 void PQconninfoFree(PQconninfoOption* options) {
   SQLTRACK_LIBPQ(PQconninfoFree)(options);
+}
+// A database URI or connection string given as dbname (libpq's expand_dbname), parsed into
+// its parameters by libpq itself so that it means what it means to libpq.
+PQconninfoOption* PQconninfoParse(const char* conninfo, char** errmsg) {
+  return SQLTRACK_LIBPQ(PQconninfoParse)(conninfo, errmsg);
+}
+void PQfreemem(void* ptr) {
+  SQLTRACK_LIBPQ(PQfreemem)(ptr);
 }
 
 PGresult* PQexec(PGconn* conn, const char* query) {

@@ -8,18 +8,18 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <set>
 
-#include "sqltrack/error.hpp"
+#include "sqltrack/db/error_kind.hpp"
+#include "sqltrack/util/error.hpp"
+#include "sqltrack/util/text.hpp"
 
 namespace sqltrack::db {
 namespace {
 
-// libpq messages end with newlines and may span several lines; ours are one line.
-std::string one_line(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  while (!text.empty() && text.back() == ' ') text.pop_back();
+// libpq messages end with newlines and may span several lines, indented; ours are one line.
+std::string libpq_message_line(std::string_view message) {
+  std::string text = one_line(message);
   std::string squeezed;
   squeezed.reserve(text.size());
   for (char c : text) {
@@ -195,26 +195,23 @@ class PostgresDatabase final : public Database {
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
       return;
     }
-    if (PQstatus(connection_) == CONNECTION_BAD) {
-      throw DatabaseError(
-          DatabaseError::Kind::connection,
-          "lost the connection to " + description_ + ": " + one_line(PQerrorMessage(connection_)));
-    }
     std::string sqlstate;
     if (const char* code = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr) {
       sqlstate = code;
     }
-    std::string message =
-        one_line(result ? PQresultErrorMessage(result) : PQerrorMessage(connection_));
-    // Worth retrying: connection exceptions (08), the server shutting down or starting
-    // (57P01-57P03), too many clients and other lack of resources (53), and lost races
-    // (serialization failure, deadlock).
-    auto kind =
-        sqlstate.starts_with("23") ? DatabaseError::Kind::constraint
-        : sqlstate.starts_with("08") || sqlstate.starts_with("57P0") || sqlstate.starts_with("53")
-            ? DatabaseError::Kind::connection
-        : sqlstate == "40001" || sqlstate == "40P01" ? DatabaseError::Kind::busy
-                                                     : DatabaseError::Kind::query;
+    const bool connection_ok = PQstatus(connection_) == CONNECTION_OK;
+    if (!connection_ok || sqlstate.empty()) {
+      // libpq's own error: the server closed the connection or never answered. On a Unix
+      // socket libpq may report that before it marks the connection bad.
+      throw DatabaseError(postgres_error_kind(sqlstate, connection_ok),
+                          "lost the connection to " + description_ + ": " +
+                              libpq_message_line(result && *PQresultErrorMessage(result)
+                                                     ? PQresultErrorMessage(result)
+                                                     : PQerrorMessage(connection_)),
+                          sqlstate);
+    }
+    std::string message = libpq_message_line(PQresultErrorMessage(result));
+    auto kind = postgres_error_kind(sqlstate, connection_ok);
     throw DatabaseError(kind, message, sqlstate);
   }
 
@@ -279,17 +276,6 @@ class PostgresDatabase final : public Database {
   int cursors_ = 0;
 };
 
-// libpq gives no SQLSTATE for a failed connection, only the server's message. The server's
-// English texts (lc_messages=C is the default) for what retrying cannot fix.
-DatabaseError::Kind connection_failure_kind(std::string_view message) {
-  for (std::string_view permanent :
-       {"authentication failed", "no password supplied", "no pg_hba.conf entry", "does not exist",
-        "permission denied", "password is required", "is not permitted to log in"}) {
-    if (message.find(permanent) != std::string_view::npos) return DatabaseError::Kind::access;
-  }
-  return DatabaseError::Kind::connection;
-}
-
 std::string describe_parameters(const ConnectionParameters& parameters, PGconn* connection) {
   auto get = [&](std::string_view key) -> std::string {
     for (const auto& [k, v] : parameters) {
@@ -342,13 +328,80 @@ std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters) 
   }
   std::string description = describe_parameters(parameters, connection);
   if (PQstatus(connection) != CONNECTION_OK) {
-    std::string message = one_line(PQerrorMessage(connection));
+    std::string message = libpq_message_line(PQerrorMessage(connection));
     PQfinish(connection);
-    throw DatabaseError(connection_failure_kind(message),
+    throw DatabaseError(postgres_connect_error_kind(message),
                         "cannot connect to " + description + ": " + message);
   }
   return std::make_unique<PostgresDatabase>(connection, std::move(description));
 }
+
+namespace {
+
+// Block comments nest in PostgreSQL.
+std::size_t end_of_block_comment(std::string_view script, std::size_t i) {
+  std::size_t depth = 0;
+  do {
+    if (script.compare(i, 2, "/*") == 0) {
+      ++depth;
+      i += 2;
+    } else if (script.compare(i, 2, "*/") == 0) {
+      --depth;
+      i += 2;
+    } else {
+      ++i;
+    }
+  } while (depth > 0 && i < script.size());
+  return i;
+}
+
+// A doubled quote inside is an escaped quote; E'' strings also escape with backslash.
+std::size_t end_of_quoted(std::string_view script, std::size_t i) {
+  const char quote = script[i];
+  const bool backslash_escapes =
+      quote == '\'' && i > 0 && (script[i - 1] == 'E' || script[i - 1] == 'e');
+  std::size_t j = i + 1;
+  while (j < script.size()) {
+    if (backslash_escapes && script[j] == '\\') {
+      j += 2;
+    } else if (script[j] == quote && j + 1 < script.size() && script[j + 1] == quote) {
+      j += 2;
+    } else if (script[j] == quote) {
+      break;
+    } else {
+      ++j;
+    }
+  }
+  return std::min(j + 1, script.size());
+}
+
+// $tag$ ... $tag$ (tag may be empty); a plain $1 parameter is not a quote: then i itself.
+std::size_t end_of_dollar_quote(std::string_view script, std::size_t i) {
+  const std::size_t n = script.size();
+  std::size_t j = i + 1;
+  while (j < n && (std::isalnum(static_cast<unsigned char>(script[j])) || script[j] == '_')) ++j;
+  bool is_tag = j < n && script[j] == '$' &&
+                (j == i + 1 || !std::isdigit(static_cast<unsigned char>(script[i + 1])));
+  if (!is_tag) return i;
+  std::string_view tag = script.substr(i, j - i + 1);
+  auto close = script.find(tag, j + 1);
+  return close == std::string_view::npos ? n : close + tag.size();
+}
+
+// Where a comment or a quoted text that starts at i ends (a ';' inside does not end a
+// statement); i when none starts there.
+std::size_t end_of_unsplittable(std::string_view script, std::size_t i) {
+  if (script.compare(i, 2, "--") == 0) {
+    auto end = script.find('\n', i);
+    return end == std::string_view::npos ? script.size() : end + 1;
+  }
+  if (script.compare(i, 2, "/*") == 0) return end_of_block_comment(script, i);
+  if (script[i] == '\'' || script[i] == '"') return end_of_quoted(script, i);
+  if (script[i] == '$') return end_of_dollar_quote(script, i);
+  return i;
+}
+
+}  // namespace
 
 std::vector<std::string> split_postgres_script(std::string_view script) {
   std::vector<std::string> statements;
@@ -359,78 +412,50 @@ std::vector<std::string> split_postgres_script(std::string_view script) {
     current.clear();
   };
   std::size_t i = 0;
-  const std::size_t n = script.size();
-  while (i < n) {
-    char c = script[i];
-    if (c == '-' && i + 1 < n && script[i + 1] == '-') {
-      auto end = script.find('\n', i);
-      end = end == std::string_view::npos ? n : end + 1;
+  while (i < script.size()) {
+    std::size_t end = end_of_unsplittable(script, i);
+    if (end > i) {
       current.append(script.substr(i, end - i));
       i = end;
-    } else if (c == '/' && i + 1 < n && script[i + 1] == '*') {
-      // Block comments nest in PostgreSQL.
-      std::size_t depth = 0, j = i;
-      do {
-        if (script.compare(j, 2, "/*") == 0) {
-          ++depth;
-          j += 2;
-        } else if (script.compare(j, 2, "*/") == 0) {
-          --depth;
-          j += 2;
-        } else {
-          ++j;
-        }
-      } while (depth > 0 && j < n);
-      current.append(script.substr(i, j - i));
-      i = j;
-    } else if (c == '\'' || c == '"') {
-      // A doubled quote inside is an escaped quote; E'' strings also escape with backslash.
-      bool backslash_escapes = c == '\'' && i > 0 && (script[i - 1] == 'E' || script[i - 1] == 'e');
-      std::size_t j = i + 1;
-      while (j < n) {
-        if (backslash_escapes && script[j] == '\\') {
-          j += 2;
-          continue;
-        }
-        if (script[j] == c) {
-          if (j + 1 < n && script[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
-      j = std::min(j + 1, n);
-      current.append(script.substr(i, j - i));
-      i = j;
-    } else if (c == '$') {
-      // $tag$ ... $tag$ (tag may be empty); a plain $1 parameter is not a quote.
-      std::size_t j = i + 1;
-      while (j < n && (std::isalnum(static_cast<unsigned char>(script[j])) || script[j] == '_'))
-        ++j;
-      bool is_tag = j < n && script[j] == '$' &&
-                    (j == i + 1 || !std::isdigit(static_cast<unsigned char>(script[i + 1])));
-      if (!is_tag) {
-        current.push_back(c);
-        ++i;
-        continue;
-      }
-      std::string_view tag = script.substr(i, j - i + 1);
-      auto close = script.find(tag, j + 1);
-      std::size_t end = close == std::string_view::npos ? n : close + tag.size();
-      current.append(script.substr(i, end - i));
-      i = end;
-    } else if (c == ';') {
+    } else if (script[i] == ';') {
       flush();
       ++i;
     } else {
-      current.push_back(c);
-      ++i;
+      current.push_back(script[i++]);
     }
   }
   flush();
   return statements;
+}
+
+bool is_libpq_keyword(std::string_view key) {
+  static const std::set<std::string, std::less<>> keywords = [] {
+    std::set<std::string, std::less<>> set;
+    PQconninfoOption* options = PQconndefaults();
+    for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+      set.insert(o->keyword);
+    }
+    PQconninfoFree(options);
+    return set;
+  }();
+  return keywords.contains(key);
+}
+
+ConnectionParameters parse_connection_string(const std::string& text) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(text.c_str(), &error);
+  if (options == nullptr) {
+    std::string reason = error != nullptr ? error : "out of memory";
+    if (error != nullptr) PQfreemem(error);
+    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+    throw DatabaseError(DatabaseError::Kind::query, reason);
+  }
+  ConnectionParameters parameters;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) parameters.emplace_back(o->keyword, o->val);
+  }
+  PQconninfoFree(options);
+  return parameters;
 }
 
 }  // namespace sqltrack::db

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,13 @@ std::unique_ptr<Database> open_postgres(const ConnectionParameters& parameters);
 // Infinity spelled as PostgreSQL reads them, doubles in their shortest exact form. NULL
 // (std::monostate) gives an empty string; callers send NULL their own way.
 std::string postgres_text(const Value& value);
+
+// Whether libpq knows `key` as a connection keyword (asks libpq, which loads it).
+bool is_libpq_keyword(std::string_view key);
+
+// The parameters of a URI (postgresql://...) or key=value connection string, parsed by libpq
+// as its expand_dbname does. Throws DatabaseError(Kind::query) with libpq's reason.
+ConnectionParameters parse_connection_string(const std::string& text);
 
 // Splits a PostgreSQL script into statements, respecting quotes, dollar quotes
 // and comments. Empty statements are dropped.

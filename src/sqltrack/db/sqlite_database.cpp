@@ -1,15 +1,22 @@
 #include "sqltrack/db/sqlite_database.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
+#include "sqltrack/db/error_kind.hpp"
 #include "sqltrack/db/filesystem_check.hpp"
-#include "sqltrack/error.hpp"
+#include "sqltrack/db/sql_text.hpp"
+#include "sqltrack/util/error.hpp"
+#include "sqltrack/util/output_file.hpp"
 
 namespace sqltrack::db {
 namespace {
@@ -27,8 +34,8 @@ struct PreparedStatement {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(sqlite3* handle, std::string description)
-      : handle_(handle), description_(std::move(description)) {}
+  SqliteDatabase(sqlite3* handle, std::filesystem::path path, std::string description)
+      : handle_(handle), path_(std::move(path)), description_(std::move(description)) {}
   ~SqliteDatabase() override {
     cache_.clear();
     sqlite3_close_v2(handle_);
@@ -38,6 +45,7 @@ class SqliteDatabase final : public Database {
   std::string describe() const override { return description_; }
 
   ResultSet query(std::string_view sql, std::span<const Value> params) override {
+    check_file_outside_transaction();
     PreparedStatement& prepared = prepare(sql);
     sqlite3_stmt* statement = prepared.statement.get();
     sqlite3_reset(statement);
@@ -71,6 +79,7 @@ class SqliteDatabase final : public Database {
 
   void stream(std::string_view sql, std::span<const Value> params,
               const ColumnsCallback& on_columns, const RowCallback& on_row) override {
+    check_file_outside_transaction();
     // Not from the cache: on_row may run the same SQL again while this one steps.
     PreparedStatement prepared = prepare_new(sql, 0);
     sqlite3_stmt* statement = prepared.statement.get();
@@ -108,13 +117,14 @@ class SqliteDatabase final : public Database {
   }
 
   void execute(std::string_view sql) override {
+    check_file_outside_transaction();
     std::string text(sql);
     char* error = nullptr;
     int rc = sqlite3_exec(handle_, text.c_str(), nullptr, nullptr, &error);
     if (rc != SQLITE_OK) {
       std::string message = error ? error : sqlite3_errstr(rc);
       sqlite3_free(error);
-      throw DatabaseError(kind_of(rc), message);
+      throw DatabaseError(sqlite_error_kind(rc), message);
     }
   }
 
@@ -140,26 +150,35 @@ class SqliteDatabase final : public Database {
     return columns;
   }
 
+  // The file this connection opened, to notice when it is removed or replaced under it.
+  void remember_file() {
+    struct stat info {};
+    if (::stat(path_.c_str(), &info) == 0) file_ = FileIdentity{info.st_dev, info.st_ino};
+  }
+
  private:
-  static DatabaseError::Kind kind_of(int rc) {
-    switch (rc & 0xff) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED:
-        return DatabaseError::Kind::busy;
-      case SQLITE_CONSTRAINT:
-        return DatabaseError::Kind::constraint;
-      case SQLITE_CANTOPEN:
-      case SQLITE_IOERR:
-      case SQLITE_NOTADB:
-      case SQLITE_READONLY:
-        return DatabaseError::Kind::connection;
-      default:
-        return DatabaseError::Kind::query;
+  struct FileIdentity {
+    dev_t device;
+    ino_t inode;
+  };
+
+  // SQLite writes on into a file that was deleted (or renamed away) while it was open, and
+  // everything written is lost with the last close: once per transaction, the file at the path
+  // must still be the one opened.
+  void check_file_outside_transaction() {
+    if (!file_ || !sqlite3_get_autocommit(handle_)) return;
+    struct stat info {};
+    if (::stat(path_.c_str(), &info) == 0 && info.st_dev == file_->device &&
+        info.st_ino == file_->inode) {
+      return;
     }
+    throw DatabaseError(
+        DatabaseError::Kind::access,
+        "the database file " + path_.string() + " was removed or replaced while it was in use");
   }
 
   [[noreturn]] void fail(int rc) {
-    throw DatabaseError(kind_of(rc), std::string(sqlite3_errmsg(handle_)));
+    throw DatabaseError(sqlite_error_kind(rc), std::string(sqlite3_errmsg(handle_)));
   }
 
   PreparedStatement& prepare(std::string_view sql) {
@@ -218,9 +237,63 @@ class SqliteDatabase final : public Database {
   }
 
   sqlite3* handle_;
+  std::filesystem::path path_;
+  std::optional<FileIdentity> file_;
   std::string description_;
   std::unordered_map<std::string, PreparedStatement> cache_;
 };
+
+[[noreturn]] void refuse_file(const std::filesystem::path& database,
+                              const std::filesystem::path& file, const std::string& reason) {
+  throw DatabaseError(DatabaseError::Kind::access,
+                      "cannot open SQLite " + database.string() +
+                          (file == database ? ": " : ": its file '" + file.string() + "': ") +
+                          reason);
+}
+
+// The file a database path names: through symbolic links the user or root made (a database
+// kept elsewhere on purpose), never through another user's.
+std::filesystem::path through_own_links(const std::filesystem::path& path) {
+  std::filesystem::path current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat info {};
+    if (::lstat(current.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return current;
+    if (info.st_uid != ::geteuid() && info.st_uid != 0) {
+      refuse_file(path, current, *refusal_of(info, Owners::user));
+    }
+    std::error_code ec;
+    std::filesystem::path target = std::filesystem::read_symlink(current, ec);
+    if (ec) return current;  // SQLite says what is wrong with it
+    current = target.is_absolute() ? target : current.parent_path() / target;
+  }
+  refuse_file(path, path, "too many levels of symbolic links");
+}
+
+// Before SQLite opens a database to write it: the files it will write are checked, and a new
+// database file is created here, with its mode (SQLite gives the -wal and -shm the same).
+void prepare_database_files(const SqliteOptions& options) {
+  const std::filesystem::path file = through_own_links(options.path);
+  struct stat info {};
+  if (::lstat(file.c_str(), &info) == 0) {
+    if (auto refusal = refusal_of(info, Owners::user_or_group)) {
+      refuse_file(options.path, file, *refusal);
+    }
+  } else if (errno == ENOENT && options.mode == OpenMode::create) {
+    try {
+      ::close(open_output_file(file, O_RDWR, IfExists::append, options.file_mode).fd);
+    } catch (const OutputFileError& e) {
+      refuse_file(options.path, file, e.reason());
+    }
+  }
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    std::filesystem::path companion = file;
+    companion += suffix;
+    if (::lstat(companion.c_str(), &info) != 0) continue;
+    if (auto refusal = refusal_of(info, Owners::user_or_group)) {
+      refuse_file(options.path, companion, *refusal);
+    }
+  }
+}
 
 }  // namespace
 
@@ -238,9 +311,18 @@ std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
   if (!options.allow_network_filesystem) check_sqlite_location(options.path);
   sqlite3* handle = nullptr;
   std::string path = options.path.string();
-  int rc =
-      sqlite3_open_v2(path.c_str(), &handle,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (options.mode != OpenMode::create && !std::filesystem::exists(options.path)) {
+    throw DatabaseError(DatabaseError::Kind::access,
+                        "no database at " + path + ": this command " +
+                            (options.mode == OpenMode::read_only ? "only reads" : "creates none") +
+                            ", `sqltrack setup` creates one");
+  }
+  if (options.mode != OpenMode::read_only) prepare_database_files(options);
+  const int access = options.mode == OpenMode::read_only ? SQLITE_OPEN_READONLY
+                     : options.mode == OpenMode::existing
+                         ? SQLITE_OPEN_READWRITE
+                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &handle, access | SQLITE_OPEN_NOMUTEX, nullptr);
   std::string description = "SQLite " + path;
   if (rc != SQLITE_OK) {
     std::string message = handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
@@ -258,44 +340,41 @@ std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
     // pages (a wrapper writes ~13) keeps that read short.
     sqlite3_wal_autocheckpoint(handle, 100);
   }
-  auto db = std::make_unique<SqliteDatabase>(handle, description);
+  auto db = std::make_unique<SqliteDatabase>(handle, options.path, description);
   try {
-    // WAL lets readers (status, notebooks) work while a wrapper writes.
-    db->query("PRAGMA journal_mode=WAL", {});
-    // A checkpoint then cuts the WAL back to this size, and closing the last connection to
-    // nothing: a large ingest does not leave its WAL's size on disk.
-    db->query("PRAGMA journal_size_limit=67108864", {});
+    if (options.mode != OpenMode::read_only) {
+      // WAL lets readers (status, notebooks) work while a wrapper writes.
+      db->query("PRAGMA journal_mode=WAL", {});
+      // A checkpoint then cuts the WAL back to this size, and closing the last connection to
+      // nothing: a large ingest does not leave its WAL's size on disk.
+      db->query("PRAGMA journal_size_limit=67108864", {});
+    }
     db->execute("PRAGMA foreign_keys=ON");
   } catch (const DatabaseError& e) {
-    throw DatabaseError(
-        e.kind() == DatabaseError::Kind::busy ? e.kind() : DatabaseError::Kind::access,
-        "cannot open " + description + ": " + e.what());
+    // A lock, a full disk: worth trying again. A file or directory that is not ours to write
+    // (the WAL cannot be created) or not a database: not.
+    const bool retry = e.kind() == DatabaseError::Kind::busy ||
+                       (e.kind() == DatabaseError::Kind::storage &&
+                        (sqlite3_extended_errcode(handle) & 0xff) != SQLITE_CANTOPEN);
+    throw DatabaseError(retry ? e.kind() : DatabaseError::Kind::access,
+                        "cannot open " + description + ": " + e.what());
   }
+  db->remember_file();
   return db;
 }
 
 namespace {
 
-// Whether text holds nothing but blanks and SQL comments.
+// Whether text holds nothing but blanks, SQL comments and semicolons.
 bool only_comments(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ';') {
-      ++i;
-    } else if (text.compare(i, 2, "--") == 0) {
-      auto end = text.find('\n', i);
-      i = end == std::string_view::npos ? text.size() : end + 1;
-    } else if (text.compare(i, 2, "/*") == 0) {
-      auto end = text.find("*/", i + 2);
-      i = end == std::string_view::npos ? text.size() : end + 2;
-    } else {
-      return false;
-    }
-  }
-  return true;
+  return skip_sql_comments(text, true).empty();
 }
 
 }  // namespace
+
+std::string sqlite_library_version() {
+  return sqlite3_libversion();
+}
 
 std::vector<std::string> split_sqlite_script(std::string_view script) {
   std::vector<std::string> statements;

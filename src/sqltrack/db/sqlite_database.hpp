@@ -2,6 +2,8 @@
 // SQLite through its C API: WAL mode, foreign keys on, a busy timeout so that
 // concurrent writers on one machine wait instead of failing.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -24,9 +26,20 @@ struct SqliteOptions {
   // file (checkpoint: two disk flushes), or leave it for the next connection and the
   // next automatic checkpoint (a wrapper, whose exit the job waits for).
   WalOnClose wal_on_close = WalOnClose::checkpoint;
+  // Without `create`, a missing file is an error (DatabaseError access, "no database at ...").
+  OpenMode mode = OpenMode::create;
+  // A new database file gets exactly this mode, and SQLite gives its -wal and -shm the same.
+  mode_t file_mode = 0600;
 };
 
+// Unless read-only: the database file, when it is a symbolic link, must be one of the user's or
+// root's (a database kept elsewhere on purpose); the file it names and its -wal, -shm and
+// -journal must be regular files of the user, or of the user's group when that group may
+// write them (a file a team shares). Otherwise DatabaseError access, naming the file.
 std::unique_ptr<Database> open_sqlite(const SqliteOptions& options);
+
+// The SQLite library built in, e.g. "3.40.1".
+std::string sqlite_library_version();
 
 // Splits a SQLite script into complete statements (sqlite3_complete decides,
 // so trigger bodies with inner semicolons stay whole).

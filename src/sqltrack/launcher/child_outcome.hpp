@@ -15,8 +15,11 @@ struct ReceivedSignal {
   // When the event loop handled it (not the kernel's delivery time).
   std::chrono::system_clock::time_point time;
   // True when kill(-pgid, signal) reached the child's process group; false
-  // when the group was already gone (ESRCH).
+  // when the group was already gone (ESRCH), and for one typed at the terminal.
   bool forwarded = false;
+  // Typed at the terminal (Ctrl-C: SIGINT, Ctrl-\: SIGQUIT): the terminal sent it to the
+  // child's group itself, and the wrapper learned of it (LaunchOptions::helper_program).
+  bool at_terminal = false;
 };
 
 struct ChildOutcome {
@@ -40,8 +43,9 @@ struct ChildOutcome {
   std::chrono::system_clock::time_point ended;     // when the child was reaped
   std::chrono::steady_clock::duration duration{};  // monotonic, started to ended
 
-  // Every forwarded signal, in the order handled. The outcome given to
-  // on_child_exit lists those up to the child's exit; run() returns them all.
+  // Every forwarded signal and every interrupt typed at the terminal, in the order
+  // handled. The outcome given to on_child_exit lists those up to the child's exit; run()
+  // returns them all.
   std::vector<ReceivedSignal> signals;
 
   // Processes of the job (its process group, or orphans reparented to the

@@ -2,28 +2,33 @@
 
 // How the launcher works, in the order things happen:
 //  1. Remember which signals the wrapper started with ignored (the child
-//     inherits those, like any program started under nohup), ignore SIGPIPE
+//     inherits those, like any program started under nohup, and the wrapper
+//     neither catches nor forwards them), ignore SIGPIPE
 //     (and SIGTTOU on a terminal), become a child subreaper, and catch the
 //     forwarded signals and SIGCHLD with one asio signal_set, all before the
 //     spawn so nothing slips through.
 //  2. Spawn (detail::spawn, with vfork): own process group, PDEATHSIG, clean mask and
-//     dispositions, the requested descriptors, the terminal when we have it.
+//     dispositions, the requested descriptors, the terminal when we have it. The
+//     guard learns the job's group; with a terminal, a sentinel joins that group.
 //  3. Loop: a forwarded signal goes to kill(-pgid) (and to orphans outside
 //     the group), then to on_signal. SIGCHLD reaps with wait4(WNOHANG) in a
 //     loop: the group, the child, the orphans; never a blocking wait, so a
 //     signal that arrives meanwhile is simply handled next.
-//  4. The child is reaped: record the outcome, give the terminal back, call
-//     on_child_exit, then terminate what is left of the job: SIGTERM, SIGKILL
-//     after the grace, polling until the group is empty and no orphan is left.
+//  4. The child is reaped: record the outcome, give the terminal back, stop the
+//     sentinel, call on_child_exit, then terminate what is left of the job:
+//     SIGTERM, SIGKILL after the grace, polling until the group is empty and no
+//     orphan is left. Then the guard hears the job is gone.
 //
 // Terminal job control (stdin is the controlling terminal): the child's group
-// gets the terminal, so Ctrl-C and Ctrl-\ reach it directly and it can read
-// the terminal. When the child stops (Ctrl-Z, or a read from the background),
-// the wrapper takes the terminal back and sends SIGTSTP to its own group, so
-// the shell sees its job stopped; once continued (fg or bg), the child gets
-// the terminal again if the wrapper is in the foreground, and SIGCONT. In an
-// orphaned group (no job-control shell above us) the kernel drops that stop
-// and the child simply continues.
+// gets the terminal, so Ctrl-C and Ctrl-\ reach it directly (once) and it can
+// read the terminal; a sentinel in that group tells the wrapper of those keys
+// (detail/terminal_sentinel.hpp), and the group gets the terminal only once
+// the sentinel is in it. When the child stops (Ctrl-Z, or a read from the
+// background), the wrapper takes the terminal back and sends SIGTSTP to its
+// own group, so the shell sees its job stopped; once continued (fg or bg), the
+// child gets the terminal again if the wrapper is in the foreground, and
+// SIGCONT. In an orphaned group (no job-control shell above us) the kernel
+// drops that stop and the child simply continues.
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -38,9 +43,12 @@
 #include <cstring>
 #include <set>
 
-#include "sqltrack/error.hpp"
 #include "sqltrack/launcher/detail/posix.hpp"
 #include "sqltrack/launcher/detail/spawn.hpp"
+#include "sqltrack/launcher/detail/terminal_sentinel.hpp"
+#include "sqltrack/launcher/job_guard.hpp"
+#include "sqltrack/util/error.hpp"
+#include "sqltrack/util/text.hpp"
 
 namespace sqltrack::launcher {
 
@@ -71,9 +79,9 @@ void guarded(const char* what, Function&& function) {
   try {
     function();
   } catch (const std::exception& error) {
-    detail::warn(std::string(what) + " failed: " + error.what());
+    warn(std::string(what) + " failed: " + error.what());
   } catch (...) {
-    detail::warn(std::string(what) + " failed");
+    warn(std::string(what) + " failed");
   }
 }
 
@@ -103,8 +111,11 @@ struct Launcher::State : std::enable_shared_from_this<State> {
   Clock::time_point kill_at;     // end of the grace period
   Clock::time_point give_up_at;  // end of the wait after SIGKILL
   std::set<pid_t> sent_term;     // orphans outside the group already sent SIGTERM
+  std::shared_ptr<detail::TerminalSentinel> sentinel;  // with a terminal: reports keys
 
   void start();
+  void start_sentinel(const std::array<bool, NSIG>& ignored);
+  void interrupted_at_terminal(int signal);
   void wait_for_signals();
   void on_signal(int signal);
   void forward(int signal);
@@ -153,15 +164,23 @@ void Launcher::State::start() {
   ::sigaction(SIGPIPE, &ignore, nullptr);
   // tcsetpgrp and our own writes must work while the child's group has the terminal.
   if (terminal) ::sigaction(SIGTTOU, &ignore, nullptr);
+  if (options.guard) options.guard->wait_started();
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-    detail::warn(std::string("cannot become a child subreaper: ") + std::strerror(errno) +
-                 "; orphans of the job will not be cleaned up");
+    warn(std::string("cannot become a child subreaper: ") + std::strerror(errno) +
+         "; orphans of the job will not be cleaned up");
   }
-  for (int sig : kForwardedSignals) signals.add(sig);
+  // A signal ignored at start stays ignored, as under nohup or `cmd &` in a script: the
+  // child ignores it too, so acting on it would record what did not happen.
+  for (int sig : kForwardedSignals) {
+    if (!request.ignored[static_cast<std::size_t>(sig)]) signals.add(sig);
+  }
   signals.add(SIGCHLD);
   wait_for_signals();
 
-  request.take_terminal = terminal && in_foreground();
+  // With a sentinel, the child's group gets the terminal only once the sentinel is in it,
+  // so that no key typed at the start goes unseen (meanwhile keys reach the wrapper).
+  const bool with_sentinel = terminal && !options.helper_program.empty();
+  request.take_terminal = terminal && in_foreground() && !with_sentinel;
   phase = Phase::running;
   outcome.started = std::chrono::system_clock::now();
   started_steady = Clock::now();
@@ -177,8 +196,40 @@ void Launcher::State::start() {
     return;
   }
   child = pgid = result.pid;
+  if (options.guard) options.guard->watch_group(pgid);
+  if (with_sentinel) {
+    start_sentinel(request.ignored);
+    give_terminal();
+  }
   guarded("on_start", [&] {
     if (options.on_start) options.on_start(child);
+  });
+}
+
+void Launcher::State::start_sentinel(const std::array<bool, NSIG>& ignored) {
+  std::vector<int> watched;
+  for (int signal : {SIGINT, SIGQUIT}) {
+    if (!ignored[static_cast<std::size_t>(signal)]) watched.push_back(signal);
+  }
+  // Weak: the sentinel's handlers must not keep the launcher's state alive.
+  auto report = [weak = weak_from_this()](int signal) {
+    if (auto state = weak.lock()) state->interrupted_at_terminal(signal);
+  };
+  auto started = std::make_shared<detail::TerminalSentinel>(io);
+  if (!started->start(options.helper_program, pgid, watched, report)) return;
+  sentinel = started;
+  guarded("on_sentinel_start", [&] {
+    if (options.on_sentinel_start) options.on_sentinel_start(sentinel->pid());
+  });
+}
+
+void Launcher::State::interrupted_at_terminal(int signal) {
+  auto time = std::chrono::system_clock::now();
+  // Reported as the exit was handled: it was typed while the command ran.
+  if (child < 0 && outcome.ended < time) time = outcome.ended;
+  outcome.signals.push_back({signal, time, false, true});
+  guarded("on_terminal_interrupt", [&] {
+    if (options.on_terminal_interrupt) options.on_terminal_interrupt(signal);
   });
 }
 
@@ -250,6 +301,7 @@ void Launcher::State::reap() {
 }
 
 void Launcher::State::reaped(pid_t pid, int status, const rusage& usage) {
+  if (sentinel && pid == sentinel->pid()) sentinel->reaped();
   if (pid != child) return;  // another process of the job: nothing to record
   if (WIFSTOPPED(status)) {
     child_stopped(WSTOPSIG(status));
@@ -273,6 +325,12 @@ void Launcher::State::reaped(pid_t pid, int status, const rusage& usage) {
 }
 
 void Launcher::State::child_stopped(int stop_signal) {
+  // Stopped for touching the terminal before it was handed over (while the sentinel
+  // started): it has the terminal now, and a group that has it is never stopped for that.
+  if ((stop_signal == SIGTTIN || stop_signal == SIGTTOU) && ::tcgetpgrp(STDIN_FILENO) == pgid) {
+    ::kill(-pgid, SIGCONT);
+    return;
+  }
   take_terminal_back();
   // Stop our own group, as the terminal would have done had the child not
   // had it: the shell then sees its job stopped. Returns once we are
@@ -291,6 +349,8 @@ void Launcher::State::child_stopped(int stop_signal) {
 
 void Launcher::State::after_child_exit() {
   take_terminal_back();
+  // What it saw before the exit is reported now, and the group is left to the job.
+  if (sentinel) sentinel->stop();
   guarded("on_child_exit", [&] {
     if (options.on_child_exit) options.on_child_exit(outcome);
   });
@@ -327,7 +387,7 @@ void Launcher::State::advance_cleanup() {
   } else {
     signal_job(SIGKILL);
     if (now >= give_up_at) {
-      detail::warn("processes of the job survived SIGKILL; leaving them behind");
+      warn("processes of the job survived SIGKILL; leaving them behind");
       finish();
       return;
     }
@@ -375,6 +435,10 @@ std::vector<detail::ProcessEntry> Launcher::State::orphans() {
 
 void Launcher::State::finish() {
   phase = Phase::done;
+  if (options.guard && pgid > 0) options.guard->release_job();
+  // No orphan of the job is left to adopt; a guard started for a next run (--loop) must
+  // not be adopted either.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   boost::system::error_code ignored;
   // The signals stay registered: one arriving now is queued, not fatal.
   signals.cancel(ignored);
@@ -409,12 +473,20 @@ ChildOutcome Launcher::run() {
       if (state.io.stopped()) state.io.restart();
       state.io.run_one();
     } catch (const std::exception& error) {
-      detail::warn(std::string("event handler failed: ") + error.what());
+      warn(std::string("event handler failed: ") + error.what());
     } catch (...) {
-      detail::warn("event handler failed");
+      warn("event handler failed");
     }
   }
   return state.outcome;
+}
+
+std::optional<int> run_helper(int argc, char** argv) {
+  if (argc < 2) return std::nullopt;
+  std::string_view flag = argv[1];
+  if (flag == kJobGuardFlag) return run_job_guard();
+  if (flag == kTerminalSentinelFlag) return detail::run_terminal_sentinel(argc > 2 ? argv[2] : "");
+  return std::nullopt;
 }
 
 pid_t Launcher::pid() const noexcept {

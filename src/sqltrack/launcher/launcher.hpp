@@ -25,10 +25,10 @@
 //    processes the caller starts (scontrol) stay in the wrapper's group by
 //    default, and the caller waits for them itself.
 //  * Process-wide effects of run(), kept until the process exits: SIGPIPE is
-//    ignored (SIGTTOU too when stdin is the controlling terminal), the
-//    wrapper is a child subreaper, and the forwarded signals stay caught while
-//    the Launcher lives (so a late SIGTERM does not kill the wrapper while it
-//    writes the final status).
+//    ignored (SIGTTOU too when stdin is the controlling terminal), and the
+//    forwarded signals stay caught while the Launcher lives (so a late SIGTERM
+//    does not kill the wrapper while it writes the final status). The wrapper
+//    is a child subreaper while the job runs, until run() returns.
 
 #include <sys/types.h>
 
@@ -36,7 +36,9 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,8 +50,21 @@ class io_context;
 
 namespace sqltrack::launcher {
 
+class JobGuard;
+
+// sqltrack-run runs the launcher's helper processes from its own executable: as
+// `sqltrack-run --job-guard` the job guard (job_guard.hpp), as
+// `sqltrack-run --terminal-sentinel SIGNALS` the terminal sentinel (see LaunchOptions).
+inline constexpr std::string_view kJobGuardFlag = "--job-guard";
+inline constexpr std::string_view kTerminalSentinelFlag = "--terminal-sentinel";
+
+// main() calls this first: when argv asks for a helper, runs it and returns its exit status.
+std::optional<int> run_helper(int argc, char** argv);
+
 // Signals the wrapper forwards to the child's process group. For SIGTERM,
 // SIGINT, SIGHUP and SIGQUIT a SIGCONT follows, so a stopped job still sees them.
+// One that is ignored when run() starts (nohup, `cmd &` in a script) stays
+// ignored: not caught, not forwarded, and ignored by the child too.
 inline constexpr int kForwardedSignals[] = {SIGTERM, SIGINT,  SIGHUP,  SIGQUIT, SIGUSR1,
                                             SIGUSR2, SIGCONT, SIGALRM, SIGXCPU};
 
@@ -74,13 +89,29 @@ struct LaunchOptions {
   // when it exits. Ctrl-Z stops the child and then the wrapper's group, so
   // the shell's fg and bg work as for any job.
   bool manage_terminal = true;
+  // sqltrack-run's executable (e.g. /proc/self/exe), which runs the launcher's helpers
+  // (run_helper). With a managed terminal, a sentinel from it sits in the child's process
+  // group and reports Ctrl-C and Ctrl-\ typed at the terminal (on_terminal_interrupt),
+  // which reach that group and never the wrapper. Empty: no sentinel, and such keys go
+  // unnoticed.
+  std::string helper_program;
+  // Told of the job's process group once the child started, and when the job is gone, so
+  // that it ends the job should the wrapper be killed. Not owned; may be null.
+  JobGuard* guard = nullptr;
 
   // Hooks, called on the io_context's thread. Exceptions are caught and
   // reported on stderr.
   // Once the command runs (exec succeeded); not called when it failed to start.
   std::function<void(pid_t pid)> on_start;
+  // Before on_start, when the terminal sentinel joined the child's process group: a
+  // process of the wrapper's, not of the job.
+  std::function<void(pid_t sentinel)> on_sentinel_start;
   // After each forwarded signal has been sent to the child's group.
   std::function<void(int signal)> on_signal;
+  // SIGINT (Ctrl-C) or SIGQUIT (Ctrl-\) typed at the terminal while the child's group had
+  // it: the terminal sent it to that group itself, so it is not forwarded. Called at the
+  // latest as the child's exit is handled, before on_child_exit.
+  std::function<void(int signal)> on_terminal_interrupt;
   // Once, when the direct child is reaped (or failed to start), before the
   // rest of its group has been cleaned up; run() returns after that.
   std::function<void(const ChildOutcome&)> on_child_exit;

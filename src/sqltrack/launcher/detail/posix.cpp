@@ -46,50 +46,59 @@ bool parse_int(std::string_view text, Int& value) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// Reads "pid (comm) state ppid pgrp ..." from /proc/<pid>/stat. comm may hold
-// spaces and parentheses, so the fields are counted from the last ')'.
-bool read_stat(const char* pid_name, pid_t& ppid, pid_t& pgid) {
-  std::string path = std::string("/proc/") + pid_name + "/stat";
+}  // namespace
+
+std::optional<ProcessStat> read_process_stat(pid_t pid) {
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so the fields
+  // are counted from the last ')'.
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return false;
+  if (fd.get() < 0) return std::nullopt;
   char buffer[1024];
   ssize_t n;
   do {
     n = ::read(fd.get(), buffer, sizeof buffer);
   } while (n < 0 && errno == EINTR);
-  if (n <= 0) return false;
+  if (n <= 0) return std::nullopt;
   std::string_view text(buffer, static_cast<std::size_t>(n));
   auto paren = text.rfind(')');
-  if (paren == std::string_view::npos) return false;
+  if (paren == std::string_view::npos) return std::nullopt;
   text.remove_prefix(paren + 1);
-  // Fields after comm: " state ppid pgrp ..."
-  std::string_view fields[3];
+  std::string_view fields[3];  // state ppid pgrp
   for (auto& field : fields) {
     auto start = text.find_first_not_of(' ');
-    if (start == std::string_view::npos) return false;
+    if (start == std::string_view::npos) return std::nullopt;
     text.remove_prefix(start);
     auto end = text.find(' ');
-    if (end == std::string_view::npos) return false;
+    if (end == std::string_view::npos) return std::nullopt;
     field = text.substr(0, end);
     text.remove_prefix(end);
   }
-  return parse_int(fields[1], ppid) && parse_int(fields[2], pgid);
+  ProcessStat stat{};
+  if (fields[0].size() != 1 || !parse_int(fields[1], stat.ppid) ||
+      !parse_int(fields[2], stat.pgid)) {
+    return std::nullopt;
+  }
+  stat.state = fields[0][0];
+  return stat;
 }
 
-}  // namespace
+std::vector<pid_t> all_processes() {
+  std::vector<pid_t> pids;
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
+  if (!proc) return pids;
+  while (const dirent* entry = ::readdir(proc.get())) {
+    pid_t pid = 0;
+    if (parse_int(std::string_view(entry->d_name), pid) && pid > 0) pids.push_back(pid);
+  }
+  return pids;
+}
 
 std::vector<ProcessEntry> children_of(pid_t parent) {
   std::vector<ProcessEntry> children;
-  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
-  if (!proc) return children;
-  while (const dirent* entry = ::readdir(proc.get())) {
-    pid_t pid = 0;
-    if (!parse_int(std::string_view(entry->d_name), pid) || pid <= 0) continue;
-    pid_t ppid = 0;
-    pid_t pgid = 0;
-    if (read_stat(entry->d_name, ppid, pgid) && ppid == parent) {
-      children.push_back({pid, pgid});
-    }
+  for (pid_t pid : all_processes()) {
+    auto stat = read_process_stat(pid);
+    if (stat && stat->ppid == parent) children.push_back({pid, stat->pgid});
   }
   return children;
 }
@@ -101,12 +110,6 @@ bool has_children() {
     if (errno != EINTR) return errno != ECHILD;
   }
   return true;
-}
-
-void warn(const std::string& message) {
-  std::string line = "sqltrack-run: warning: " + message + "\n";
-  // One write, so lines from the wrapper and the job do not interleave mid-line.
-  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
 }  // namespace sqltrack::launcher::detail

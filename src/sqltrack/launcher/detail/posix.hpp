@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sqltrack::launcher::detail {
@@ -50,6 +52,17 @@ struct ProcessEntry {
   pid_t pgid;
 };
 
+// Fields of /proc/PID/stat; nullopt when the process is gone.
+struct ProcessStat {
+  char state;  // 'R', 'S', 'Z' (zombie), ...
+  pid_t ppid;
+  pid_t pgid;
+};
+std::optional<ProcessStat> read_process_stat(pid_t pid);
+
+// The processes in /proc now.
+std::vector<pid_t> all_processes();
+
 // The children of `parent` as /proc shows them now, zombies included. A
 // process that exists for the whole scan is listed; one that appears or is
 // reparented during it may not be, so callers scan again until stable.
@@ -58,8 +71,5 @@ std::vector<ProcessEntry> children_of(pid_t parent);
 // Whether this process has any child, running or zombie, without reaping
 // one: one waitid(WNOWAIT) call, where children_of scans all of /proc.
 bool has_children();
-
-// Writes "sqltrack-run: warning: <message>" to stderr in one write.
-void warn(const std::string& message);
 
 }  // namespace sqltrack::launcher::detail

@@ -1,6 +1,7 @@
 #include "sqltrack/launcher/detail/spawn.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -9,11 +10,13 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 
-#include "sqltrack/launcher/boost_process.hpp"
 #include "sqltrack/launcher/detail/posix.hpp"
+#include "sqltrack/util/boost_process.hpp"
 
 namespace sqltrack::launcher::detail {
 
@@ -112,7 +115,65 @@ struct ChildSetup {
   }
 };
 
+// What the two clones of spawn_detached share: they run in the caller's memory (CLONE_VM)
+// on stacks of their own, while the caller waits (CLONE_VFORK), so they only make system
+// calls and write nothing but `error`.
+struct DetachedStart {
+  const char* path;
+  char* const* argv;
+  int stdin_fd;
+  char* exec_stack_top;
+  volatile pid_t pid;
+  volatile int error;
+};
+
+// The grandchild: its own session and descriptors, then the program.
+__attribute__((no_sanitize_address)) int exec_detached(void* arg) {
+  auto* start = static_cast<DetachedStart*>(arg);
+  ::setsid();
+  if (start->stdin_fd != STDIN_FILENO) {
+    ::dup2(start->stdin_fd, STDIN_FILENO);
+  } else {
+    ::fcntl(STDIN_FILENO, F_SETFD, 0);
+  }
+  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null >= 0) ::dup2(null, STDOUT_FILENO);
+  ::close_range(3, ~0U, 0);
+  char* const no_environment[] = {nullptr};
+  ::execve(start->path, start->argv, no_environment);
+  start->error = errno;
+  return 127;
+}
+
+// The middle process: starts the grandchild and ends, leaving it to be adopted.
+__attribute__((no_sanitize_address)) int start_and_leave(void* arg) {
+  auto* start = static_cast<DetachedStart*>(arg);
+  start->pid = ::clone(exec_detached, start->exec_stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+  if (start->pid < 0) start->error = errno;
+  return 0;
+}
+
 }  // namespace
+
+SpawnResult spawn_detached(const char* path, char* const argv[], int stdin_fd) {
+  // Two stacks, 16-byte aligned tops; plenty for a few system calls and lazy symbol binding.
+  constexpr std::size_t kStack = 64 * 1024;
+  auto stacks = std::make_unique_for_overwrite<char[]>(2 * kStack + 16);
+  auto top = [&](std::size_t end) {
+    auto address = reinterpret_cast<std::uintptr_t>(stacks.get() + end);
+    return reinterpret_cast<char*>(address & ~std::uintptr_t{15});
+  };
+  DetachedStart start{path, argv, stdin_fd, top(2 * kStack), -1, 0};
+  // No wrapper handler may run in the clones, which share its memory.
+  ScopedSignalBlock blocked;
+  // Exit signal 0: no SIGCHLD for the caller, and no wait but this one (__WCLONE) sees it.
+  pid_t middle = ::clone(start_and_leave, top(kStack), CLONE_VM | CLONE_VFORK, &start);
+  if (middle < 0) return {-1, errno};
+  while (::waitpid(middle, nullptr, __WCLONE) < 0 && errno == EINTR) {
+  }
+  if (start.error != 0) return {-1, start.error};
+  return {start.pid, 0};
+}
 
 ResolvedCommand find_executable(const std::string& name,
                                 const std::vector<std::string>& environment) {

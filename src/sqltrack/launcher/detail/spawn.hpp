@@ -45,4 +45,12 @@ struct SpawnResult {
 // whose exec failed has been reaped when this returns.
 SpawnResult spawn(const SpawnRequest& request);
 
+// Starts `path` (argv: a null-terminated array) detached from the caller: not its child (a
+// short-lived middle process ends at once, so init or the nearest subreaper above adopts
+// it) and in a session of its own, so that neither the caller's death nor a signal to the
+// caller's process group reaches it. Its stdin is `stdin_fd`, stdout /dev/null, stderr the
+// caller's; no other descriptor and an empty environment. Costs two vfork-like clones, no
+// copy of the caller's memory. Returns once the exec succeeded or failed.
+SpawnResult spawn_detached(const char* path, char* const argv[], int stdin_fd);
+
 }  // namespace sqltrack::launcher::detail
