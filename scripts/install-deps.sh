@@ -16,7 +16,7 @@ packages=(
   chromium fonts-dejavu-core libpng-dev libjs-dygraphs
 )
 # Optional extras for the fuzz target, benchmarks and the Debian package; failures here are not fatal.
-extras=(clang libclang-rt-14-dev hyperfine dpkg-dev debhelper lintian)
+extras=(clang libclang-rt-14-dev hyperfine dpkg-dev debhelper lintian mmdebstrap)
 
 missing=()
 for p in "${packages[@]}" "${extras[@]}"; do

@@ -9,27 +9,29 @@
 # from packaging/debian/ with dpkg-buildpackage in build/deb/, checks it with lintian and
 # writes build/packages/sqltrack_VERSION_ARCH.deb.
 #
-# Usage: scripts/package.sh [--from-build DIR] [--out DIR] [--no-deb]
+# Usage: scripts/package.sh [--from-build DIR] [--out DIR] [--no-deb | --deb]
 #   default: a Release build of its own in build/package (tests and benchmarks off);
 #   --from-build DIR: package an existing build tree instead (the tests do, to save a build),
-#                     the tarball only;
-#   --no-deb: the tarball only.
+#                     the tarball only unless --deb is given;
+#   --no-deb: the tarball only; --deb: the Debian package too (dpkg-buildpackage builds its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=""
 out=build/packages
 deb=1
+deb_wanted=0
 while [ $# -gt 0 ]; do
   case $1 in
     --from-build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-deb) deb=0; shift ;;
-    *) echo "package.sh: unknown argument '$1' (usage: scripts/package.sh [--from-build DIR] [--out DIR])" >&2; exit 2 ;;
+    --deb) deb_wanted=1; shift ;;
+    *) echo "package.sh: unknown argument '$1' (usage: scripts/package.sh [--from-build DIR] [--out DIR] [--no-deb | --deb])" >&2; exit 2 ;;
   esac
 done
 
-[ -z "$build" ] || deb=0
+[ -z "$build" ] || deb=$deb_wanted
 if [ -z "$build" ]; then
   build=build/package
   launcher=()

@@ -57,14 +57,20 @@ else
   label=${label:-"unit|integration|package"}
 fi
 
-ctest_args=(--output-on-failure --timeout 900 -j "$jobs")
+# A test that fails is run once more, so one unlucky schedule on a loaded machine does not
+# hide the rest; every test that failed, even once, is named again at the very end.
+ctest_args=(--output-on-failure --timeout 900 -j "$jobs" --repeat until-pass:2)
 [ -n "$label" ] && ctest_args+=(-L "$label")
 status=0
-ctest --test-dir "$build" "${ctest_args[@]}" || status=$?
+ctest --test-dir "$build" "${ctest_args[@]}" 2>&1 | tee "$work/release.log" || status=$?
 if [ -z "$label" ]; then
   # Smoke runs of the benchmarks: they must work and store every row; timings are not judged.
   python3 bench/ingest.py --build "$build" --rows 20000 --peer-rows 1000 --repeat 1 || status=$?
   python3 bench/wrapper_overhead.py "$build" --runs 5 --rss-runs 2 || status=$?
+  # The load generator on the test server: 50 jobs for 10 s through the wrapper's write path.
+  SQLTRACK_DSN_HOST=$SQLTRACK_TEST_PGHOST SQLTRACK_DSN_PORT=$SQLTRACK_TEST_PGPORT \
+    SQLTRACK_DSN_USER=$SQLTRACK_TEST_PGUSER SQLTRACK_DSN_DBNAME=sqltrack \
+    "$build/bench/swarm" --jobs 50 --seconds 10 --check || status=$?
   # A bounded fuzz run of the metric line and config parsers (the 10-minute run: scripts/fuzz.sh).
   if command -v clang++ >/dev/null; then
     scripts/fuzz.sh 60 || status=$?
@@ -78,6 +84,14 @@ if [ $sanitize -eq 1 ]; then
   [ "$san_label" = "slurm" ] || \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir build/sanitize --output-on-failure --timeout 900 -j "$jobs" \
-        -L "$san_label" -E 'Slurm' || status=$?
+        -L "$san_label" -E 'Slurm' --repeat until-pass:2 2>&1 | tee "$work/sanitize.log" ||
+      status=$?
 fi
+for run in release sanitize; do
+  [ -f "$work/$run.log" ] || continue
+  echo "test.sh: tests that failed at least once in the $run build:"
+  grep -aE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|\(Failed\)|\(Timeout\)|Exception)' "$work/$run.log" |
+    sed -E 's/ \.{3,}/ /' || echo "  none"
+done
+echo "test.sh: exit $status"
 exit $status

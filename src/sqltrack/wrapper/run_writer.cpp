@@ -379,7 +379,7 @@ bool RunWriter::write_pending() {
   if (pending_.empty()) return true;
   fault_point("first_batch");
   try {
-    rows_written_ += metrics_->store(*db_, *header_.run_id, pending_);
+    count_stored(metrics_->store(*db_, *header_.run_id, pending_));
     pending_.clear();
     return true;
   } catch (const DatabaseError& e) {
@@ -452,6 +452,11 @@ void RunWriter::stop_retrying_because(const std::string& why) {
   }
 }
 
+void RunWriter::count_stored(std::uint64_t rows) {
+  rows_written_ += rows;
+  if (options_.on_stored && rows > 0) options_.on_stored(rows);
+}
+
 void RunWriter::try_reconnect() {
   try {
     if (!db_) db_ = connect_();
@@ -466,13 +471,13 @@ void RunWriter::try_reconnect() {
     if (journaling_ && journal_) {
       JournalContents contents = read_journal(journal_->path(), replayed_to_);
       auto counts = replay_journal_records(*db_, *header_.run_id, contents.records, *metrics_);
-      rows_written_ += counts.rows_stored;
+      count_stored(counts.rows_stored);
       replayed += contents.records.size();
       replayed_to_ = contents.end_offset;
     }
     while (!held_.empty()) {
       auto counts = replay_journal_records(*db_, *header_.run_id, {held_.front()}, *metrics_);
-      rows_written_ += counts.rows_stored;
+      count_stored(counts.rows_stored);
       held_.pop_front();
       ++replayed;
     }

@@ -54,6 +54,9 @@ struct MetricWriteOptions {
   std::chrono::milliseconds final_retry{30000};
   // Where the journal goes when the database is away; empty: no journal.
   std::filesystem::path journal_path;
+  // Called on the writer thread after each commit of metric rows (directly or from the
+  // journal) with how many were stored: bench/swarm times lines from hand-off to commit.
+  std::function<void(std::uint64_t rows)> on_stored;
 };
 
 // Opens a connection to the run's database with its schema in place; throws DatabaseError.
@@ -145,6 +148,7 @@ class RunWriter {
   void stop_retrying_because(const std::string& why);
   std::string where_kept() const;
   void try_reconnect();
+  void count_stored(std::uint64_t rows);
   void give_up(const std::string& why);
   void journal_everything_left();
   void keep_unstored(const std::string& reason);
