@@ -86,7 +86,8 @@ CHECK_SQL = ("SELECT count(*), coalesce(sum(step), 0), "
 def split_host_port(text):
     """Like sqltrack's -a: host, host:port, [v6]:port, or a socket directory."""
     if text.startswith("/") or text.startswith("@"):
-        return text, None
+        directory, _, port = text.rpartition(":")
+        return (directory, port) if directory and port.isdigit() else (text, None)
     if text.startswith("["):
         close = text.find("]")
         if close >= 0:

@@ -39,6 +39,7 @@
 #include "sqltrack/config/config.hpp"
 #include "sqltrack/connect/connect.hpp"
 #include "sqltrack/connect/database_identity.hpp"
+#include "sqltrack/db/postgres_database.hpp"
 #include "sqltrack/journal/journal.hpp"
 #include "sqltrack/metrics/reject_log.hpp"
 #include "sqltrack/metrics/sql/metric_columns.hpp"
@@ -66,6 +67,7 @@ struct SwarmOptions {
   std::filesystem::path journal_dir;
   bool own_journal_dir = false;  // made by swarm: removed when every job's rows are stored
   bool check = false;
+  bool plain_copy = false;  // the baseline: each flush a plain COPY into metrics, no merging
   CommandLineSettings connection;
 };
 
@@ -97,16 +99,115 @@ class LatencyLog {
   std::vector<double> latencies_ms_;
 };
 
+// Where a job's lines go: the wrapper's RunWriter, or the plain COPY baseline.
+class JobSink {
+ public:
+  virtual ~JobSink() = default;
+  virtual void add(MetricRow row) = 0;
+  virtual void heartbeat() = 0;
+  virtual bool finish() = 0;  // true when everything is stored
+};
+
+class WrapperSink : public JobSink {
+ public:
+  WrapperSink(std::unique_ptr<RejectLog> rejects, std::unique_ptr<RunWriter> writer)
+      : rejects_(std::move(rejects)), writer_(std::move(writer)) {}
+  void add(MetricRow row) override {
+    writer_->add(PendingMetricRow{std::move(row), LineOrigin{0, ++lines_}});
+  }
+  void heartbeat() override { writer_->post(HeartbeatEvent{}); }
+  bool finish() override {
+    FinishEvent end;
+    end.status = RunStatus::COMPLETED;
+    end.end.exit_code = 0;
+    return writer_->finish(end).all_stored;
+  }
+
+ private:
+  std::unique_ptr<RejectLog> rejects_;
+  std::unique_ptr<RunWriter> writer_;
+  std::uint64_t lines_ = 0;
+};
+
+// The baseline: the same rows, batched the same way (every 100 ms), each batch one plain COPY
+// into metrics on the job's own connection: no staging table, no merging, no journal.
+class PlainCopySink : public JobSink {
+ public:
+  PlainCopySink(std::unique_ptr<db::Database> db, std::int64_t run_id, LatencyLog& latency)
+      : db_(std::move(db)), run_id_(run_id), latency_(latency), thread_([this] { write(); }) {}
+  ~PlainCopySink() override { stop(); }
+  void add(MetricRow row) override {
+    std::lock_guard lock(mutex_);
+    queued_.push_back(std::move(row));
+  }
+  void heartbeat() override {}
+  bool finish() override {
+    stop();
+    return queued_.empty() && failed_ == 0;
+  }
+
+ private:
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  void write() {
+    for (bool last = false; !last;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::vector<MetricRow> rows;
+      {
+        std::lock_guard lock(mutex_);
+        last = stopping_;
+        rows.swap(queued_);
+      }
+      if (rows.empty()) continue;
+      try {
+        db_->copy_from(copy_sql(), copy_data(rows));
+        latency_.stored(rows.size());
+      } catch (const Error&) {
+        failed_ += rows.size();
+      }
+    }
+  }
+  static std::string copy_sql() {
+    std::string sql = "COPY metrics (run_id, step, progress";
+    for (int c = 0; c < kColumns; ++c) sql += ", m" + std::to_string(c);
+    return sql + ") FROM STDIN";
+  }
+  std::string copy_data(const std::vector<MetricRow>& rows) const {
+    std::string data;
+    for (const auto& row : rows) {
+      data += std::to_string(run_id_) + '\t' + std::to_string(row.step) + "\t0";
+      for (const auto& [name, value] : row.values) {
+        data += '\t' + db::postgres_text(db::Value(std::get<double>(value)));
+      }
+      data += '\n';
+    }
+    return data;
+  }
+
+  std::unique_ptr<db::Database> db_;
+  std::int64_t run_id_;
+  LatencyLog& latency_;
+  std::mutex mutex_;
+  std::vector<MetricRow> queued_;
+  bool stopping_ = false;
+  std::uint64_t failed_ = 0;
+  std::thread thread_;
+};
+
 struct Job {
   int index = 0;
   RunStart start;
   LatencyLog latency;
-  std::unique_ptr<RejectLog> rejects;
-  std::unique_ptr<RunWriter> writer;
+  std::unique_ptr<JobSink> sink;
   std::atomic<bool> started = false;
   std::int64_t step = 0;
   std::uint64_t rows_sent = 0;
-  RunWriterOutcome outcome;
+  bool all_stored = true;
 };
 
 std::optional<SwarmOptions> parse_options(int argc, char** argv) {
@@ -124,7 +225,10 @@ std::optional<SwarmOptions> parse_options(int argc, char** argv) {
       "final-retry", po::value(&options.final_retry)->default_value(120),
       "seconds a job's end waits for an absent database before its journal is left")(
       "journal-dir", po::value<std::string>(), "where journals go (default: a new temporary one)")(
-      "check", "exit 1 when a line sent is not in the database (the test command's smoke run)");
+      "check", "exit 1 when a line sent is not in the database (the test command's smoke run)")(
+      "path", po::value<std::string>()->default_value("wrapper"),
+      "wrapper: the wrapper's writer; plain-copy: the baseline, each job's rows by a plain COPY "
+      "every 100 ms on a connection of its own (PostgreSQL only, no journal)");
   flags.add(cli::connection_options());
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, flags), vm);
@@ -139,6 +243,11 @@ std::optional<SwarmOptions> parse_options(int argc, char** argv) {
   if (options.ramp < 0) options.ramp = std::min(10.0, options.seconds / 10);
   if (vm.count("journal-dir")) options.journal_dir = vm["journal-dir"].as<std::string>();
   options.check = vm.count("check") > 0;
+  const auto path = vm["path"].as<std::string>();
+  if (path != "wrapper" && path != "plain-copy") {
+    throw UsageError("--path is wrapper or plain-copy, got '" + path + "'");
+  }
+  options.plain_copy = path == "plain-copy";
   options.connection = cli::connection_flags(vm);
   return options;
 }
@@ -243,6 +352,8 @@ class Swarm {
 
  private:
   void start_job(Job& job);
+  std::unique_ptr<JobSink> wrapper_sink(Job& job, const ConnectDatabase& connect,
+                                        std::unique_ptr<db::Database> db, JournalHeader header);
   void start_all(SteadyClock::time_point begin);
   void generate(SteadyClock::time_point begin);
   void finish_all();
@@ -272,20 +383,32 @@ void Swarm::start_job(Job& job) {
     db = connect();
     header.run_id = RunStore(*db).start_run(job.start).run_id;
   } catch (const DatabaseError& e) {
+    if (options_.plain_copy) throw;  // the baseline has no journal to fall back on
     db.reset();  // as the wrapper: the run starts in its journal and is created later
     header.start = job.start;
   }
+  if (options_.plain_copy) {
+    job.sink = std::make_unique<PlainCopySink>(std::move(db), *header.run_id, job.latency);
+  } else {
+    job.sink = wrapper_sink(job, connect, std::move(db), std::move(header));
+  }
+  job.started = true;
+}
+
+std::unique_ptr<JobSink> Swarm::wrapper_sink(Job& job, const ConnectDatabase& connect,
+                                             std::unique_ptr<db::Database> db,
+                                             JournalHeader header) {
   MetricWriteOptions write;
   write.final_retry = std::chrono::milliseconds(static_cast<long>(options_.final_retry * 1000));
   write.journal_path = options_.journal_dir / (job.start.client_id + ".journal");
   write.on_stored = [&job](std::uint64_t rows) { job.latency.stored(rows); };
-  job.rejects = std::make_unique<RejectLog>(
+  auto rejects = std::make_unique<RejectLog>(
       RejectFile{options_.journal_dir / (job.start.client_id + ".rejects"), 0600, false}, 3);
-  job.writer = std::make_unique<RunWriter>(
-      connect, std::move(db), std::move(header), write, *job.rejects,
+  auto writer = std::make_unique<RunWriter>(
+      connect, std::move(db), std::move(header), write, *rejects,
       [](LineOrigin origin) { return "swarm line " + std::to_string(origin.line); });
-  job.writer->start();
-  job.started = true;
+  writer->start();
+  return std::make_unique<WrapperSink>(std::move(rejects), std::move(writer));
 }
 
 // Jobs start spread over the ramp, by a few threads at once (wrappers starting together).
@@ -340,10 +463,10 @@ void Swarm::generate(SteadyClock::time_point begin) {
       continue;
     }
     job.latency.handed();
-    job.writer->add(PendingMetricRow{job_line(job.step), LineOrigin{0, job.rows_sent + 1}});
+    job.sink->add(job_line(job.step));
     ++job.step;
     ++job.rows_sent;
-    if (job.step % lines_per_heartbeat == 0) job.writer->post(HeartbeatEvent{});
+    if (job.step % lines_per_heartbeat == 0) job.sink->heartbeat();
     if (job.step < lines_per_job) due.emplace(when + seconds(options_.interval), index);
     if (SteadyClock::now() >= next_report) {
       next_report += std::chrono::seconds(10);
@@ -363,11 +486,7 @@ void Swarm::finish_all() {
     finishers.emplace_back([&] {
       for (int i = next++; i < options_.jobs; i = next++) {
         Job& job = *jobs_[i];
-        FinishEvent end;
-        end.status = RunStatus::COMPLETED;
-        end.end.exit_code = 0;
-        end.end.wall_seconds = options_.seconds;
-        job.outcome = job.writer->finish(end);
+        if (job.sink) job.all_stored = job.sink->finish();
       }
     });
   }
@@ -444,7 +563,7 @@ nlohmann::ordered_json Swarm::summary(double wall_seconds, std::int64_t stored) 
   for (auto& job : jobs_) {
     auto own = job->latency.take();
     latencies.insert(latencies.end(), own.begin(), own.end());
-    if (!job->outcome.all_stored) ++journaled;
+    if (!job->all_stored) ++journaled;
   }
   std::sort(latencies.begin(), latencies.end());
   const auto total = static_cast<std::int64_t>(sent());
@@ -458,6 +577,7 @@ nlohmann::ordered_json Swarm::summary(double wall_seconds, std::int64_t stored) 
                                    {"max_ms", latencies.empty() ? 0.0 : latencies.back()},
                                    {"rows_per_s", stored / wall_seconds}};
   if (journaled > 0) result["jobs_left_in_journal"] = journaled;
+  result["path"] = options_.plain_copy ? "plain-copy" : "wrapper";
   return result;
 }
 

@@ -27,8 +27,9 @@ int report_command(const Arguments& args, const Arguments& /*command*/) {
                                                     "the experiment to report on (required)")(
       "metric", po::value<std::vector<std::string>>()->composing(),
       "a metric column to chart, repeatable (default: every numeric column with values, at "
-      "most 6)")("output,o", po::value<std::string>()->default_value("report.html"),
-                 "the HTML file to write");
+      "most 6)")("limit", po::value<std::size_t>()->default_value(50),
+                 "the newest N runs of the experiment, 0 for all")(
+      "output,o", po::value<std::string>()->default_value("report.html"), "the HTML file to write");
   auto vm = parse_subcommand(args, options);
   if (vm.count("help")) {
     print_command_help("report", options);
@@ -38,6 +39,7 @@ int report_command(const Arguments& args, const Arguments& /*command*/) {
   ReportOptions report;
   report.experiment = vm["experiment"].as<std::string>();
   if (vm.count("metric")) report.metrics = vm["metric"].as<std::vector<std::string>>();
+  report.limit = vm["limit"].as<std::size_t>();
   std::string output = vm["output"].as<std::string>();
   Settings settings = cli::resolve_connection(vm, current_environment(), "sqltrack");
   auto db = open_for_reading(settings);

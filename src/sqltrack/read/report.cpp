@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <ctime>
+#include <span>
 
 #include <nlohmann/json.hpp>
 
@@ -126,6 +127,31 @@ bool spans_decades(const std::map<std::int64_t, MetricSeries>& series) {
   return any && high > 100 * low;
 }
 
+namespace {
+
+// The experiment's runs, oldest first: the newest `limit` of them (0: all), with a note when
+// some are left out.
+db::ResultSet newest_runs(db::Database& db, std::int64_t experiment_id, std::size_t limit,
+                          ReportData& data) {
+  const std::array<db::Value, 2> params{experiment_id,
+                                        static_cast<std::int64_t>(limit > 0 ? limit + 1 : 0)};
+  auto runs = limit == 0 ? db.query("SELECT * FROM runs WHERE experiment_id = $1 ORDER BY id",
+                                    std::span(params).first(1))
+                         : db.query(
+                               "SELECT * FROM (SELECT * FROM runs WHERE experiment_id = $1 "
+                               "ORDER BY id DESC LIMIT $2) AS newest ORDER BY id",
+                               params);
+  if (limit == 0 || runs.size() <= limit) return runs;
+  runs.rows.erase(runs.rows.begin());  // the one beyond the limit, oldest
+  const std::array<db::Value, 1> id{experiment_id};
+  auto total = db.query("SELECT count(*) FROM runs WHERE experiment_id = $1", id).scalar();
+  data.notes.push_back("the " + std::to_string(limit) + " newest of " + total.value_or("?") +
+                       " runs are shown (--limit N for another number, 0 for all)");
+  return runs;
+}
+
+}  // namespace
+
 ReportData read_report(db::Database& db, const ReportOptions& options, Clock::time_point now) {
   std::int64_t experiment_id = experiment_id_named(db, options.experiment);
   const std::array<db::Value, 1> id{experiment_id};
@@ -135,7 +161,7 @@ ReportData read_report(db::Database& db, const ReportOptions& options, Clock::ti
   data.comment = experiment.rows[0][1].value_or("");
   data.generated = format_local_time(now, true);
 
-  auto runs = db.query("SELECT * FROM runs WHERE experiment_id = $1 ORDER BY id", id);
+  auto runs = newest_runs(db, experiment_id, options.limit, data);
   std::vector<std::int64_t> run_ids;
   for (std::size_t r = 0; r < runs.size(); ++r) {
     data.runs.push_back(report_run(runs, r, now));

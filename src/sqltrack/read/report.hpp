@@ -20,6 +20,8 @@ struct ReportOptions {
   // at most max_default_metrics of them in table order.
   std::vector<std::string> metrics;
   std::size_t max_default_metrics = 6;
+  // The newest runs to show, 0 for all: a page of hundreds of curves is neither read nor quick.
+  std::size_t limit = 50;
 };
 
 // One row of the run table, as text.

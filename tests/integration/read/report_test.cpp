@@ -141,6 +141,27 @@ TEST_P(ReportTest, ChartsEveryNumericMetricWithValuesWithACurvePerRunNamedByItsT
   EXPECT_EQ(html.find("run-" + other_run_id_), std::string::npos) << "a run of another experiment";
 }
 
+// A year of runs: the page holds the newest --limit of them and says how many it left out.
+TEST_P(ReportTest, LimitKeepsTheNewestRunsAndSaysHowManyAreLeftOut) {
+  CommandResult limited = sqltrack({"report", "-e", "curves", "--limit", "2", "-o", "l.html"});
+  ASSERT_EQ(limited.exit_code, 0) << limited.err;
+  EXPECT_EQ(limited.out, "report: l.html (2 runs, 2 charts)\n");
+  EXPECT_NE(limited.err.find("note: the 2 newest of 3 runs are shown"), std::string::npos)
+      << "expected a note on stderr, got: " << limited.err;
+  std::string html = test::read_file(db_.cwd() / "l.html");
+  EXPECT_EQ(html.find("<tr id=\"run-" + run_ids_[0] + "\">"), std::string::npos)
+      << "the oldest run is left out";
+  EXPECT_EQ(count(html, "<tr id=\"run-" + run_ids_[1] + "\">"), 1u);
+  EXPECT_EQ(count(html, "<tr id=\"run-" + run_ids_[2] + "\">"), 1u);
+  EXPECT_NE(html.find("the 2 newest of 3 runs are shown"), std::string::npos) << "on the page too";
+  EXPECT_EQ(page_data(html)["charts"][0]["series"].size(), 2u);
+
+  CommandResult all = sqltrack({"report", "-e", "curves", "--limit", "0", "-o", "a.html"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out, "report: a.html (3 runs, 2 charts)\n");
+  EXPECT_EQ(all.err.find("newest"), std::string::npos) << all.err;
+}
+
 TEST_P(ReportTest, OnlyTheChosenMetricsAndOneLineErrors) {
   CommandResult chosen =
       sqltrack({"report", "-e", "curves", "--metric", "val_loss", "-o", "v.html"});

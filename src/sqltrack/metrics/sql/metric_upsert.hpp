@@ -1,7 +1,9 @@
 #pragma once
 // Writing a batch of metric rows: multi-row INSERT ... ON CONFLICT DO UPDATE with bound
-// parameters, the same SQL on both engines; measured as the fastest upsert on PostgreSQL.
-// Unprepared, 250 rows per statement beat 1000 (planning grows with the statement).
+// parameters, the same SQL on both engines, one statement without BEGIN/COMMIT when the batch
+// fits in one. Unprepared, 250 rows per statement beat 1000 (planning grows with the
+// statement). Larger batches on PostgreSQL go by COPY into a staging table and one
+// INSERT ... SELECT ... ON CONFLICT.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""A year-old database and how fast sqltrack reads it.
+
+Makes (or reuses) a PostgreSQL database with RUNS runs in EXPERIMENTS experiments, STEPS
+steps each and 8 metric columns (m0..m7): 10 000 x 1 000 = 10 million metric rows by default,
+written by the server itself (generate_series), then times each read a user makes, as the
+median of --repeat runs:
+
+  status            sqltrack-run status                          (the 50 newest runs)
+  status_metric     sqltrack-run status -e E --metric m0 --limit 1000   (sparklines)
+  run_summary       psql: select * from run_summary where experiment = E
+  export_last       sqltrack export -e E --metrics last
+  report            sqltrack report -e E --limit 50
+  compare           sqltrack compare of 5 runs
+
+  bench/big_db.py --build build --pg-flags "-a /tmp/pg/socket:5432 -u postgres -d big"
+  bench/big_db.py --build build --pg-flags "..." --runs 100 --steps 1000   # 100 000 rows
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ingest import clean_env, libpq_env  # noqa: E402  (the same flag rules as sqltrack's)
+
+COLUMNS = [f"m{c}" for c in range(8)]
+
+
+def psql(env, sql, *extra):
+    done = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *extra, "-c", sql],
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"big_db: psql failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def make_database(args, env, sqltrack):
+    """The schema by `sqltrack setup` and a migration that adds the metric columns, then the
+    rows, unless the database already holds this many."""
+    with tempfile.TemporaryDirectory() as work:
+        script = os.path.join(work, "big_db_v001.sql")
+        with open(script, "w") as out:
+            for column in COLUMNS:
+                out.write(f"ALTER TABLE metrics ADD COLUMN IF NOT EXISTS {column} DOUBLE PRECISION;\n")
+        subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
+                       capture_output=True)
+    have = int(psql(env, "select count(*) from runs where client_id like 'big-db-%'"))
+    if have == args.runs:
+        print(f"big_db: reusing the {have} runs already there")
+        return
+    started = time.monotonic()
+    psql(env, "delete from runs where client_id like 'big-db-%'")
+    psql(env, f"""
+insert into experiments (name) select 'big-' || e from generate_series(1, {args.experiments}) e
+  on conflict (name) do nothing;
+insert into runs (experiment_id, status, time_created, time_started, time_updated, time_ended,
+                  exit_code, client_id, hostname, args, tags)
+select x.id, 'COMPLETED', now() - (r || ' minutes')::interval, now() - (r || ' minutes')::interval,
+       now() - (r || ' minutes')::interval + interval '1 hour',
+       now() - (r || ' minutes')::interval + interval '1 hour', 0, 'big-db-' || r, 'node' || (r % 50),
+       jsonb_build_array('train.py', '--lr', r), jsonb_build_object('seed', (r % 5)::text)
+from generate_series(1, {args.runs}) r
+join experiments x on x.name = 'big-' || (1 + r % {args.experiments});
+""")
+    values = ", ".join(f"1.0 / (s + {c} + 1) + random() * 0.01" for c in range(len(COLUMNS)))
+    psql(env, f"""
+insert into metrics (run_id, step, progress, {", ".join(COLUMNS)})
+select r.id, s, 0, {values}
+from runs r cross join generate_series(0, {args.steps - 1}) s
+where r.client_id like 'big-db-%';
+analyze;
+""")
+    rows = int(psql(env, "select count(*) from metrics"))
+    print(f"big_db: {args.runs} runs, {rows} metric rows written in {time.monotonic() - started:.0f} s")
+
+
+def read_commands(args, env, sqltrack, run_tool, work):
+    experiment = "big-1"
+    ids = psql(env, "select r.id from runs r join experiments e on e.id = r.experiment_id "
+                    "where e.name = 'big-1' order by r.id desc limit 5").split()
+    flags = args.pg_flags.split()
+    return {
+        "status": [run_tool, *flags, "status"],
+        "status_metric": [run_tool, *flags, "status", "-e", experiment, "--metric", "m0",
+                          "--limit", "1000"],
+        "run_summary": ["psql", "-X", "-q", "-At", "-o", "/dev/null", "-c",
+                        f"select * from run_summary where experiment = '{experiment}'"],
+        "export_last": [sqltrack, *flags, "export", "-e", experiment, "--metrics", "last",
+                        "-o", os.path.join(work, "export.csv")],
+        "report": [sqltrack, *flags, "report", "-e", experiment, "-o",
+                   os.path.join(work, "report.html")],
+        "compare": [sqltrack, *flags, "compare", *ids],
+    }
+
+
+def time_commands(commands, env, repeat):
+    results = {}
+    for name, command in commands.items():
+        times = []
+        for _ in range(repeat):
+            started = time.monotonic()
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            times.append(time.monotonic() - started)
+            if done.returncode != 0:
+                sys.exit(f"big_db: {name} failed ({done.returncode}): {done.stderr.strip()}")
+        results[name] = statistics.median(times)
+        print(f"big_db: {name:14} median {results[name] * 1000:8.1f} ms of {repeat}"
+              f"  {'ok' if results[name] < 1 else 'OVER 1 s'}")
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", required=True, help="the build directory")
+    parser.add_argument("--pg-flags", required=True, help="sqltrack's connection flags")
+    parser.add_argument("--runs", type=int, default=10000)
+    parser.add_argument("--experiments", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    env = clean_env(libpq_env(args.pg_flags))
+    sqltrack = os.path.join(args.build, "src/cli/sqltrack")
+    run_tool = os.path.join(args.build, "src/cli/sqltrack-run")
+    make_database(args, env, sqltrack)
+    with tempfile.TemporaryDirectory() as work:
+        commands = read_commands(args, env, sqltrack, run_tool, work)
+        results = time_commands(commands, env, args.repeat)
+    over = [name for name, seconds in results.items() if seconds >= 1]
+    print("big_db: every read under 1 s" if not over else f"big_db: over 1 s: {', '.join(over)}")
+
+
+if __name__ == "__main__":
+    main()
