@@ -120,7 +120,9 @@ class WrapperSink : public JobSink {
     FinishEvent end;
     end.status = RunStatus::COMPLETED;
     end.end.exit_code = 0;
-    return writer_->finish(end).all_stored;
+    const bool stored = writer_->finish(end).all_stored;
+    writer_.reset();  // its connection closes, as at a wrapper's exit: a waiting job may take it
+    return stored;
   }
 
  private:
@@ -143,6 +145,7 @@ class PlainCopySink : public JobSink {
   void heartbeat() override {}
   bool finish() override {
     stop();
+    db_.reset();
     return queued_.empty() && failed_ == 0;
   }
 
@@ -205,6 +208,7 @@ struct Job {
   LatencyLog latency;
   std::unique_ptr<JobSink> sink;
   std::atomic<bool> started = false;
+  std::atomic<bool> failed = false;  // could not start (the baseline, without a journal)
   std::int64_t step = 0;
   std::uint64_t rows_sent = 0;
   bool all_stored = true;
@@ -301,7 +305,9 @@ struct ServerProbe {
     return number("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
   }
   std::optional<std::int64_t> client_connections() {
-    return number("select count(*) from pg_stat_activity where backend_type = 'client backend'");
+    return number(
+        "select count(*) from pg_stat_activity "
+        "where backend_type = 'client backend' and pid <> pg_backend_pid()");
   }
 };
 
@@ -367,6 +373,8 @@ class Swarm {
   std::string experiment_;
   std::vector<std::unique_ptr<Job>> jobs_;
   std::atomic<std::int64_t> connections_max_ = 0;
+  std::mutex failure_mutex_;
+  std::string start_failure_;  // the first job that could not start, and why
 };
 
 void Swarm::start_job(Job& job) {
@@ -421,7 +429,13 @@ void Swarm::start_all(SteadyClock::time_point begin) {
         auto due = begin + std::chrono::duration_cast<SteadyClock::duration>(
                                std::chrono::duration<double>(options_.ramp * i / options_.jobs));
         std::this_thread::sleep_until(due);
-        start_job(*jobs_[i]);
+        try {
+          start_job(*jobs_[i]);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(failure_mutex_);
+          if (start_failure_.empty()) start_failure_ = e.what();
+          jobs_[i]->failed = true;
+        }
       }
     });
   }
@@ -458,6 +472,7 @@ void Swarm::generate(SteadyClock::time_point begin) {
     due.pop();
     std::this_thread::sleep_until(when);
     Job& job = *jobs_[index];
+    if (job.failed) continue;
     if (!job.started) {  // its start is slower than the ramp: the line waits for it
       due.emplace(SteadyClock::now() + std::chrono::milliseconds(10), index);
       continue;
@@ -478,16 +493,15 @@ void Swarm::generate(SteadyClock::time_point begin) {
   }
 }
 
-// Every job ends with its final status, all at once (as a job array ending together).
+// Every job ends with its final status, each on a thread of its own as wrappers end on their
+// own: a job still waiting for the database must not hold up another's end (whose connection,
+// closed then, is the one the waiting job may get).
 void Swarm::finish_all() {
-  std::atomic<int> next = 0;
   std::vector<std::thread> finishers;
-  for (int t = 0; t < options_.starters; ++t) {
-    finishers.emplace_back([&] {
-      for (int i = next++; i < options_.jobs; i = next++) {
-        Job& job = *jobs_[i];
-        if (job.sink) job.all_stored = job.sink->finish();
-      }
+  finishers.reserve(jobs_.size());
+  for (auto& job : jobs_) {
+    finishers.emplace_back([&job = *job] {
+      if (job.sink) job.all_stored = job.sink->finish();
     });
   }
   for (auto& thread : finishers) thread.join();
@@ -517,17 +531,35 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[std::min(sorted.size() - 1, at == 0 ? 0 : at - 1)];
 }
 
+// The server's WAL position and CPU time, on a connection of its own that is closed again (so
+// it is not counted among the jobs' connections). Only a server this process can see has
+// CPU time; a SQLite database has neither.
+struct ServerSnapshot {
+  std::optional<std::int64_t> wal;
+  std::optional<double> cpu;
+  bool postgres = false;
+};
+
+ServerSnapshot server_snapshot(const Settings& settings) {
+  ServerProbe probe = open_probe(settings);
+  if (!probe.db) return {};
+  return {probe.wal_bytes(), postgres_cpu_seconds(), true};
+}
+
+nlohmann::ordered_json per_row(std::optional<double> before, std::optional<double> after,
+                               double scale, std::int64_t stored) {
+  if (!before || !after || stored <= 0) return nlohmann::ordered_json();
+  return (*after - *before) * scale / static_cast<double>(stored);
+}
+
 nlohmann::ordered_json Swarm::run() {
-  ServerProbe probe = open_probe(settings_);
-  auto wal_before = probe.wal_bytes();
-  // Only a server this process can see: a SQLite database has none.
-  auto cpu_before = probe.db ? postgres_cpu_seconds() : std::nullopt;
+  const ServerSnapshot before = server_snapshot(settings_);
   std::atomic<bool> running = true;
   std::thread watch([&] {
     ServerProbe own = open_probe(settings_);
     while (running) {
       if (auto n = own.client_connections()) {
-        connections_max_ = std::max<std::int64_t>(connections_max_, *n - 2);  // not the probes
+        connections_max_ = std::max<std::int64_t>(connections_max_, *n);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -540,20 +572,17 @@ nlohmann::ordered_json Swarm::run() {
   double wall = std::chrono::duration<double>(SteadyClock::now() - begin).count();
   running = false;
   watch.join();
+  if (!start_failure_.empty()) throw Error("a job could not start: " + start_failure_);
   auto stored = rows_stored();
   nlohmann::ordered_json result = summary(wall, stored);
-  auto wal_after = probe.wal_bytes();
-  auto cpu_after = probe.db ? postgres_cpu_seconds() : std::nullopt;
-  result["server_cpu_s_per_1k_rows"] =
-      cpu_before && cpu_after && stored > 0
-          ? nlohmann::ordered_json((*cpu_after - *cpu_before) * 1000 / stored)
-          : nlohmann::ordered_json();
-  result["wal_bytes_per_row"] =
-      wal_before && wal_after && stored > 0
-          ? nlohmann::ordered_json(double(*wal_after - *wal_before) / stored)
-          : nlohmann::ordered_json();
+  const ServerSnapshot after = server_snapshot(settings_);
+  auto as_double = [](std::optional<std::int64_t> v) -> std::optional<double> {
+    return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+  };
+  result["server_cpu_s_per_1k_rows"] = per_row(before.cpu, after.cpu, 1000, stored);
+  result["wal_bytes_per_row"] = per_row(as_double(before.wal), as_double(after.wal), 1, stored);
   result["server_connections_max"] =
-      probe.db ? nlohmann::ordered_json(connections_max_.load()) : nlohmann::ordered_json();
+      before.postgres ? nlohmann::ordered_json(connections_max_.load()) : nlohmann::ordered_json();
   return result;
 }
 

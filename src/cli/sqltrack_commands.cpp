@@ -61,7 +61,8 @@ const Subcommand* find_subcommand(std::string_view name) {
 void print_command_help(std::string_view name, const po::options_description& options) {
   const Subcommand* sub = find_subcommand(name);
   std::cout << "Usage: sqltrack [CONNECTION FLAGS] " << name;
-  if (sub != nullptr) std::cout << ' ' << sub->synopsis << "\n\n" << sub->summary;
+  if (sub != nullptr)
+    std::cout << (sub->synopsis.empty() ? "" : " ") << sub->synopsis << "\n\n" << sub->summary;
   std::cout << "\n\n" << options << connection_options();
 }
 

@@ -131,19 +131,21 @@ std::map<std::int64_t, MetricSeries> read_metric_series(db::Database& db,
   }
   const std::string value = db::quote_identifier(column.name);
   // ntile() numbers each run's rows 1..N into near-equal consecutive buckets (one row each when
-  // there are fewer rows than buckets); row_number() from the end finds the last value.
+  // there are fewer rows than buckets); last_value() over the same window finds the last value,
+  // so the rows are sorted once (on a big table the sort is most of the time).
   auto result = db.query(
-      "SELECT run_id, avg(x) AS step, avg(y) AS value, "
-      "max(CASE WHEN from_end = 1 THEN y END) AS last_value, min(y), max(y) FROM ("
-      "SELECT run_id, CAST(step AS DOUBLE PRECISION) AS x, CAST(" +
+      "SELECT run_id, avg(x) AS step, avg(y) AS value, max(last_y) AS last_value, min(y), max(y) "
+      "FROM (SELECT run_id, CAST(step AS DOUBLE PRECISION) AS x, CAST(" +
           value +
           " AS DOUBLE PRECISION) AS y, "
-          "ntile(CAST($1 AS INTEGER)) OVER (PARTITION BY run_id ORDER BY step, progress) "
-          "AS bucket, "
-          "row_number() OVER (PARTITION BY run_id ORDER BY step DESC, progress DESC) AS from_end "
+          "ntile(CAST($1 AS INTEGER)) OVER run_rows AS bucket, "
+          "CAST(last_value(" +
+          value +
+          ") OVER run_rows AS DOUBLE PRECISION) AS last_y "
           "FROM metrics WHERE " +
           value + " IS NOT NULL AND run_id IN (" + ids +
-          ")) AS numbered "
+          ") WINDOW run_rows AS (PARTITION BY run_id ORDER BY step, progress "
+          "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS numbered "
           "GROUP BY run_id, bucket ORDER BY run_id, bucket",
       params);
   for (const auto& row : result.rows) {

@@ -21,18 +21,24 @@ TEST(SqltrackHelp, ListsEverySubcommand) {
   auto help = test::run_command({SQLTRACK_BIN, "--help"});
   ASSERT_EQ(help.exit_code, 0) << help.err;
   for (const auto& name : kSubcommands) {
-    EXPECT_NE(help.out.find("\n  " + name + " "), std::string::npos)
+    EXPECT_TRUE(help.out.find("\n  " + name + " ") != std::string::npos ||
+                help.out.find("\n  " + name + "\n") != std::string::npos)
         << "the usage lacks " << name << ":\n"
         << help.out;
   }
+  const std::string commands = help.out.substr(0, help.out.find("'sqltrack COMMAND --help'"));
+  EXPECT_EQ(commands.find(" \n"), std::string::npos) << "a line ends in a space:\n" << commands;
 }
 
 TEST(SqltrackHelp, EachSubcommandShowsOnlyItsOwnHelp) {
   for (const auto& name : kSubcommands) {
     auto help = test::run_command({SQLTRACK_BIN, name, "--help"});
     EXPECT_EQ(help.exit_code, 0) << name << ": " << help.err;
-    const std::string usage = "Usage: sqltrack [CONNECTION FLAGS] " + name + " ";
+    const std::string usage = "Usage: sqltrack [CONNECTION FLAGS] " + name;
     EXPECT_EQ(help.out.rfind(usage, 0), 0u) << "expected '" << usage << "...', got:\n" << help.out;
+    EXPECT_TRUE(help.out[usage.size()] == ' ' || help.out[usage.size()] == '\n') << help.out;
+    const std::string first_line = help.out.substr(0, help.out.find('\n'));
+    EXPECT_NE(first_line.back(), ' ') << "the usage line ends in a space: '" << first_line << "'";
     EXPECT_NE(help.out.find(name + " options:"), std::string::npos) << help.out;
     EXPECT_NE(help.out.find("Database connection:"), std::string::npos) << help.out;
     for (const auto& other : kSubcommands) {
