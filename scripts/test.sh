@@ -90,8 +90,9 @@ fi
 for run in release sanitize; do
   [ -f "$work/$run.log" ] || continue
   echo "test.sh: tests that failed at least once in the $run build:"
-  grep -aE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|\(Failed\)|\(Timeout\)|Exception)' "$work/$run.log" |
-    sed -E 's/ \.{3,}/ /' || echo "  none"
+  failed=$(grep -aE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|\(Failed\)|\(Timeout\)|Exception)' \
+    "$work/$run.log" | sed -E 's/ \.{3,}/ /' || true)
+  echo "${failed:-  none}"
 done
 echo "test.sh: exit $status"
 exit $status
