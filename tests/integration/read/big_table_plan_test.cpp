@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/read/read_side_fixture.hpp"
 #include "sqltrack/read/export.hpp"
 #include "sqltrack/read/metric_series.hpp"
 #include "sqltrack/read/report.hpp"
@@ -30,12 +31,7 @@ class BigTablePlanTest : public ::testing::Test {
     test::write_file(db_.cwd() / "v001.sql",
                      "ALTER TABLE metrics ADD COLUMN m0 DOUBLE PRECISION;\n"
                      "ALTER TABLE metrics ADD COLUMN m1 DOUBLE PRECISION;\n");
-    std::vector<std::string> argv{SQLTRACK_BIN};
-    for (const auto& flag : db_.cli_flags()) argv.push_back(flag);
-    argv.insert(argv.end(), {"setup", "v001.sql"});
-    test::CommandOptions options;
-    options.cwd = db_.cwd();
-    auto setup = test::run_command(argv, options);
+    auto setup = test::sqltrack_cli(db_, {"setup", "v001.sql"});
     ASSERT_EQ(setup.exit_code, 0) << setup.err;
     conn_ = db_.connect();
     conn_->execute("INSERT INTO experiments (name) SELECT 'e' || e FROM generate_series(1, 20) e");
