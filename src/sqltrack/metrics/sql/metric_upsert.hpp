@@ -2,7 +2,8 @@
 // Writing a batch of metric rows: multi-row INSERT ... ON CONFLICT DO UPDATE with bound
 // parameters, the same SQL on both engines, one statement without BEGIN/COMMIT when the batch
 // fits in one. Unprepared, 250 rows per statement beat 1000 (planning grows with the
-// statement). Larger batches on PostgreSQL go by COPY into a staging table and one
+// statement). Larger batches on PostgreSQL go by a plain COPY into metrics when the run has
+// no stored row in their steps, else by COPY into a staging table and one
 // INSERT ... SELECT ... ON CONFLICT.
 
 #include <cstddef>
