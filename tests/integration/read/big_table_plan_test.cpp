@@ -109,5 +109,31 @@ TEST_F(BigTablePlanTest, EveryReadReachesMetricsThroughItsIndex) {
   }
 }
 
+// The README's advice for a metric plotted on a big table: an index on metrics (run_id, step,
+// progress) INCLUDE (the column), added by a migration. The sparklines of `status --metric`
+// are then read from that index alone: it is scanned, and no row is fetched from the table.
+TEST_F(BigTablePlanTest, ACoveringIndexServesTheSparklinesWithoutTheTable) {
+  test::write_file(db_.cwd() / "v002.sql",
+                   "CREATE INDEX metrics_m0_by_run ON metrics (run_id, step, progress) "
+                   "INCLUDE (m0);\n");
+  auto setup = test::sqltrack_cli(db_, {"setup", "v002.sql"});
+  ASSERT_EQ(setup.exit_code, 0) << setup.err;
+  conn_->execute("VACUUM ANALYZE metrics");  // an index-only scan needs all-visible pages
+  const std::string use =
+      "SELECT (idx_scan > 0) || ' ' || idx_tup_fetch FROM pg_stat_user_indexes "
+      "WHERE indexrelname = 'metrics_m0_by_run'";
+  const auto before_scans = metrics_seq_scans();
+  ASSERT_EQ(conn_->query(use, {}).scalar().value_or("<no statistics>"), "false 0");
+  StatusQuery with_metric;
+  with_metric.filter.experiment = "e1";
+  with_metric.metric = plottable_metric_column(*conn_, "m0");
+  read_status_table(*conn_, with_metric, Clock::now());
+  metrics_seq_scans();  // flushes this connection's counts
+  EXPECT_EQ(conn_->query(use, {}).scalar().value_or("<no statistics>"), "true 0")
+      << "expected \"true 0\": metrics_m0_by_run scanned, and no row fetched from the table "
+         "through it (an index-only scan)";
+  EXPECT_EQ(metrics_seq_scans(), before_scans);
+}
+
 }  // namespace
 }  // namespace sqltrack
