@@ -16,7 +16,12 @@ median of --repeat runs:
   bench/big_db.py --build build --pg-flags "-a /tmp/pg/socket:5432 -u postgres -d big"
   bench/big_db.py --build build --pg-flags "..." --runs 100 --steps 1000   # 100 000 rows
 
---covering-index m0 then adds, by a migration as the README shows, an index on metrics
+--sqlite FILE instead of --pg-flags makes and reads a SQLite database (its metrics table is
+clustered on (run_id, step, progress), so a run's rows lie together):
+
+  bench/big_db.py --build build --sqlite /tmp/big.db --runs 1000   # 1 million rows
+
+--covering-index m0 (PostgreSQL) then adds, by a migration as the README shows, an index on metrics
 (run_id, step, progress) INCLUDE (m0), vacuums metrics (an index-only scan needs the pages
 marked all-visible) and times the reads again: the sparklines of m0 are then read from the
 index alone.
@@ -36,7 +41,18 @@ from ingest import clean_env, libpq_env  # noqa: E402  (the same flag rules as s
 COLUMNS = [f"m{c}" for c in range(8)]
 
 
+def sqlite_file(env):
+    return env.get("SQLTRACK_DSN_PATH")
+
+
 def psql(env, sql, *extra):
+    """Runs SQL with psql, or with the sqlite3 shell when env names a SQLite file."""
+    if sqlite_file(env):
+        done = subprocess.run(["sqlite3", "-bail", sqlite_file(env)], input=sql, env=env,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"big_db: sqlite3 failed: {done.stderr.strip()}")
+        return done.stdout
     done = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *extra, "-c", sql],
                           env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -51,7 +67,9 @@ def make_database(args, env, sqltrack):
         script = os.path.join(work, "big_db_v001.sql")
         with open(script, "w") as out:
             for column in COLUMNS:
-                out.write(f"ALTER TABLE metrics ADD COLUMN IF NOT EXISTS {column} DOUBLE PRECISION;\n")
+                out.write(f"ALTER TABLE metrics ADD COLUMN {column} REAL;\n" if sqlite_file(env)
+                          else f"ALTER TABLE metrics ADD COLUMN IF NOT EXISTS {column} "
+                          "DOUBLE PRECISION;\n")
         subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
                        capture_output=True)
     have = int(psql(env, "select count(*) from runs where client_id like 'big-db-%'"))
@@ -60,6 +78,42 @@ def make_database(args, env, sqltrack):
         return
     started = time.monotonic()
     psql(env, "delete from runs where client_id like 'big-db-%'")
+    if sqlite_file(env):
+        make_sqlite_rows(args, env)
+    else:
+        make_postgres_rows(args, env)
+    rows = int(psql(env, "select count(*) from metrics"))
+    print(f"big_db: {args.runs} runs, {rows} metric rows written in {time.monotonic() - started:.0f} s")
+
+
+def make_sqlite_rows(args, env):
+    values = ", ".join(f"1.0 / (s.n + {c} + 1) + abs(random() % 1000) * 0.00001"
+                       for c in range(len(COLUMNS)))
+    psql(env, f"""
+pragma journal_mode = wal;
+begin;
+with recursive e(n) as (select 1 union all select n + 1 from e where n < {args.experiments})
+insert or ignore into experiments (name) select 'big-' || n from e;
+with recursive r(n) as (select 1 union all select n + 1 from r where n < {args.runs})
+insert into runs (experiment_id, status, time_created, time_started, time_updated, time_ended,
+                  exit_code, client_id, hostname, args, tags)
+select x.id, 'COMPLETED', strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '-' || n || ' minutes'),
+       strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '-' || n || ' minutes'),
+       strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '-' || n || ' minutes', '+1 hour'),
+       strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '-' || n || ' minutes', '+1 hour'), 0,
+       'big-db-' || n, 'node' || (n % 50), json_array('train.py', '--lr', n),
+       json_object('seed', cast(n % 5 as text))
+from r join experiments x on x.name = 'big-' || (1 + n % {args.experiments});
+with recursive s(n) as (select 0 union all select n + 1 from s where n < {args.steps - 1})
+insert into metrics (run_id, step, progress, {", ".join(COLUMNS)})
+select r.id, s.n, 0.0, {values}
+from runs r cross join s where r.client_id like 'big-db-%';
+commit;
+analyze;
+""")
+
+
+def make_postgres_rows(args, env):
     psql(env, f"""
 insert into experiments (name) select 'big-' || e from generate_series(1, {args.experiments}) e
   on conflict (name) do nothing;
@@ -80,8 +134,6 @@ from runs r cross join generate_series(0, {args.steps - 1}) s
 where r.client_id like 'big-db-%';
 analyze;
 """)
-    rows = int(psql(env, "select count(*) from metrics"))
-    print(f"big_db: {args.runs} runs, {rows} metric rows written in {time.monotonic() - started:.0f} s")
 
 
 def add_covering_index(args, env, sqltrack, column):
@@ -111,8 +163,9 @@ def read_commands(args, env, sqltrack, run_tool, work):
         "status": [run_tool, *flags, "status"],
         "status_metric": [run_tool, *flags, "status", "-e", experiment, "--metric", "m0",
                           "--limit", "1000"],
-        "run_summary": ["psql", "-X", "-q", "-At", "-o", "/dev/null", "-c",
-                        f"select * from run_summary where experiment = '{experiment}'"],
+        "run_summary": (["sqlite3", sqlite_file(env)] if sqlite_file(env) else
+                        ["psql", "-X", "-q", "-At", "-o", "/dev/null", "-c"])
+                       + [f"select * from run_summary where experiment = '{experiment}'"],
         "export_last": [sqltrack, *flags, "export", "-e", experiment, "--metrics", "last",
                         "-o", os.path.join(work, "export.csv")],
         "report": [sqltrack, *flags, "report", "-e", experiment, "-o",
@@ -141,7 +194,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", required=True, help="the build directory")
-    parser.add_argument("--pg-flags", required=True, help="sqltrack's connection flags")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--pg-flags", help="sqltrack's connection flags for PostgreSQL")
+    target.add_argument("--sqlite", metavar="FILE", help="a SQLite database file instead")
     parser.add_argument("--runs", type=int, default=10000)
     parser.add_argument("--experiments", type=int, default=20)
     parser.add_argument("--steps", type=int, default=1000)
@@ -149,7 +204,14 @@ def main():
     parser.add_argument("--covering-index", metavar="COLUMN",
                         help="then index COLUMN for its sparklines and time the reads again")
     args = parser.parse_args()
-    env = clean_env(libpq_env(args.pg_flags))
+    if args.sqlite:
+        if args.covering_index:
+            parser.error("--covering-index is for PostgreSQL")
+        args.pg_flags = ""
+        env = clean_env({"SQLTRACK_ENGINE": "sqlite",
+                         "SQLTRACK_DSN_PATH": os.path.abspath(args.sqlite)})
+    else:
+        env = clean_env(libpq_env(args.pg_flags))
     sqltrack = os.path.join(args.build, "src/cli/sqltrack")
     run_tool = os.path.join(args.build, "src/cli/sqltrack-run")
     make_database(args, env, sqltrack)
