@@ -89,8 +89,8 @@ TEST_F(MetricUpsertTest, ARowStoredAfterTheCheckSendsTheBatchThroughUpserts) {
       "CREATE TRIGGER plant BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCTION "
       "plant_step_700()");
   auto refused = upsert(rows(0, 1000, "a", 1.0));
-  EXPECT_TRUE(refused.empty()) << refused.size() << " rows refused, the first: "
-                               << refused.front().reason;
+  EXPECT_TRUE(refused.empty()) << refused.size()
+                               << " rows refused, the first: " << refused.front().reason;
   EXPECT_EQ(summary(), "1000 499500 7 1");
 }
 

@@ -147,10 +147,10 @@ class UpsertWriter {
   // Whether the run has a stored row with a step in the range of rows [begin, end): when it
   // has none, no row of the batch can conflict (a batch holds each key once).
   bool any_row_stored_in_steps(std::size_t begin, std::size_t end) const {
-    auto [low, high] = std::minmax_element(
-        rows_.begin() + static_cast<std::ptrdiff_t>(begin),
-        rows_.begin() + static_cast<std::ptrdiff_t>(end),
-        [](const MetricRow& a, const MetricRow& b) { return a.step < b.step; });
+    auto [low, high] =
+        std::minmax_element(rows_.begin() + static_cast<std::ptrdiff_t>(begin),
+                            rows_.begin() + static_cast<std::ptrdiff_t>(end),
+                            [](const MetricRow& a, const MetricRow& b) { return a.step < b.step; });
     const std::vector<db::Value> params{run_id_, low->step, high->step};
     return !db_.query("SELECT 1 FROM metrics WHERE run_id = $1 AND step BETWEEN $2 AND $3 LIMIT 1",
                       params)
