@@ -45,7 +45,7 @@ def sqlite_file(env):
     return env.get("SQLTRACK_DSN_PATH")
 
 
-def psql(env, sql, *extra):
+def run_sql(env, sql, *extra):
     """Runs SQL with psql, or with the sqlite3 shell when env names a SQLite file."""
     if sqlite_file(env):
         done = subprocess.run(["sqlite3", "-bail", sqlite_file(env)], input=sql, env=env,
@@ -72,24 +72,24 @@ def make_database(args, env, sqltrack):
                           "DOUBLE PRECISION;\n")
         subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
                        capture_output=True)
-    have = int(psql(env, "select count(*) from runs where client_id like 'big-db-%'"))
+    have = int(run_sql(env, "select count(*) from runs where client_id like 'big-db-%'"))
     if have == args.runs:
         print(f"big_db: reusing the {have} runs already there")
         return
     started = time.monotonic()
-    psql(env, "delete from runs where client_id like 'big-db-%'")
+    run_sql(env, "delete from runs where client_id like 'big-db-%'")
     if sqlite_file(env):
         make_sqlite_rows(args, env)
     else:
         make_postgres_rows(args, env)
-    rows = int(psql(env, "select count(*) from metrics"))
+    rows = int(run_sql(env, "select count(*) from metrics"))
     print(f"big_db: {args.runs} runs, {rows} metric rows written in {time.monotonic() - started:.0f} s")
 
 
 def make_sqlite_rows(args, env):
     values = ", ".join(f"1.0 / (s.n + {c} + 1) + abs(random() % 1000) * 0.00001"
                        for c in range(len(COLUMNS)))
-    psql(env, f"""
+    run_sql(env, f"""
 pragma journal_mode = wal;
 begin;
 with recursive e(n) as (select 1 union all select n + 1 from e where n < {args.experiments})
@@ -114,7 +114,7 @@ analyze;
 
 
 def make_postgres_rows(args, env):
-    psql(env, f"""
+    run_sql(env, f"""
 insert into experiments (name) select 'big-' || e from generate_series(1, {args.experiments}) e
   on conflict (name) do nothing;
 insert into runs (experiment_id, status, time_created, time_started, time_updated, time_ended,
@@ -127,7 +127,7 @@ from generate_series(1, {args.runs}) r
 join experiments x on x.name = 'big-' || (1 + r % {args.experiments});
 """)
     values = ", ".join(f"1.0 / (s + {c} + 1) + random() * 0.01" for c in range(len(COLUMNS)))
-    psql(env, f"""
+    run_sql(env, f"""
 insert into metrics (run_id, step, progress, {", ".join(COLUMNS)})
 select r.id, s, 0, {values}
 from runs r cross join generate_series(0, {args.steps - 1}) s
@@ -146,8 +146,8 @@ def add_covering_index(args, env, sqltrack, column):
         started = time.monotonic()
         subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
                        capture_output=True)
-        psql(env, "vacuum analyze metrics")
-        size = psql(env, f"select pg_size_pretty(pg_relation_size('metrics_{column}_by_run')) "
+        run_sql(env, "vacuum analyze metrics")
+        size = run_sql(env, f"select pg_size_pretty(pg_relation_size('metrics_{column}_by_run')) "
                          "|| ' (the primary key: ' || "
                          "pg_size_pretty(pg_relation_size('metrics_pkey')) || ')'").strip()
         print(f"big_db: index metrics_{column}_by_run made and metrics vacuumed in "
@@ -156,7 +156,7 @@ def add_covering_index(args, env, sqltrack, column):
 
 def read_commands(args, env, sqltrack, run_tool, work):
     experiment = "big-1"
-    ids = psql(env, "select r.id from runs r join experiments e on e.id = r.experiment_id "
+    ids = run_sql(env, "select r.id from runs r join experiments e on e.id = r.experiment_id "
                     "where e.name = 'big-1' order by r.id desc limit 5").split()
     flags = args.pg_flags.split()
     return {

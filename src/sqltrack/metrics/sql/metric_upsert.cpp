@@ -49,17 +49,17 @@ class UpsertWriter {
       return;
     }
     db::Transaction transaction(db_);
-    if (bulk && !any_row_stored_in_steps(first, last)) {
-      write_by_copy(first, last);
-    } else if (bulk) {
-      write_through_staging(first, last);
-    } else {
+    if (!bulk) {
       std::size_t begin = first;
       while (begin < last) {
         std::size_t end = statement_end(begin, last);
         write_statement(begin, end);
         begin = end;
       }
+    } else if (any_row_stored_in_steps(first, last)) {
+      write_through_staging(first, last);
+    } else {
+      write_by_copy(first, last);
     }
     transaction.commit();
   }
