@@ -60,18 +60,23 @@ def run_sql(env, sql, *extra):
     return done.stdout
 
 
+def apply_migration(args, env, sqltrack, name, text):
+    """A migration script applied by `sqltrack setup`, as a user applies one."""
+    with tempfile.TemporaryDirectory() as work:
+        script = os.path.join(work, name)
+        with open(script, "w") as out:
+            out.write(text)
+        subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
+                       capture_output=True)
+
+
 def make_database(args, env, sqltrack):
     """The schema by `sqltrack setup` and a migration that adds the metric columns, then the
     rows, unless the database already holds this many."""
-    with tempfile.TemporaryDirectory() as work:
-        script = os.path.join(work, "big_db_v001.sql")
-        with open(script, "w") as out:
-            for column in COLUMNS:
-                out.write(f"ALTER TABLE metrics ADD COLUMN {column} REAL;\n" if sqlite_file(env)
-                          else f"ALTER TABLE metrics ADD COLUMN IF NOT EXISTS {column} "
-                          "DOUBLE PRECISION;\n")
-        subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
-                       capture_output=True)
+    add = ("ALTER TABLE metrics ADD COLUMN {} REAL;\n" if sqlite_file(env) else
+           "ALTER TABLE metrics ADD COLUMN IF NOT EXISTS {} DOUBLE PRECISION;\n")
+    apply_migration(args, env, sqltrack, "big_db_v001.sql",
+                    "".join(add.format(column) for column in COLUMNS))
     have = int(run_sql(env, "select count(*) from runs where client_id like 'big-db-%'"))
     if have == args.runs:
         print(f"big_db: reusing the {have} runs already there")
@@ -138,20 +143,16 @@ analyze;
 
 def add_covering_index(args, env, sqltrack, column):
     """The index a user adds for a metric plotted on a big table, by `sqltrack setup`."""
-    with tempfile.TemporaryDirectory() as work:
-        script = os.path.join(work, f"big_db_cover_{column}.sql")
-        with open(script, "w") as out:
-            out.write(f"CREATE INDEX IF NOT EXISTS metrics_{column}_by_run ON metrics "
-                      f"(run_id, step, progress) INCLUDE ({column});\n")
-        started = time.monotonic()
-        subprocess.run([sqltrack, *args.pg_flags.split(), "setup", script], env=env, check=True,
-                       capture_output=True)
-        run_sql(env, "vacuum analyze metrics")
-        size = run_sql(env, f"select pg_size_pretty(pg_relation_size('metrics_{column}_by_run')) "
-                         "|| ' (the primary key: ' || "
-                         "pg_size_pretty(pg_relation_size('metrics_pkey')) || ')'").strip()
-        print(f"big_db: index metrics_{column}_by_run made and metrics vacuumed in "
-              f"{time.monotonic() - started:.0f} s; its size {size}")
+    started = time.monotonic()
+    apply_migration(args, env, sqltrack, f"big_db_cover_{column}.sql",
+                    f"CREATE INDEX IF NOT EXISTS metrics_{column}_by_run ON metrics "
+                    f"(run_id, step, progress) INCLUDE ({column});\n")
+    run_sql(env, "vacuum analyze metrics")
+    size = run_sql(env, f"select pg_size_pretty(pg_relation_size('metrics_{column}_by_run')) "
+                        "|| ' (the primary key: ' || "
+                        "pg_size_pretty(pg_relation_size('metrics_pkey')) || ')'").strip()
+    print(f"big_db: index metrics_{column}_by_run made and metrics vacuumed in "
+          f"{time.monotonic() - started:.0f} s; its size {size}")
 
 
 def read_commands(args, env, sqltrack, run_tool, work):

@@ -535,7 +535,7 @@ double percentile(std::vector<double>& sorted, double p) {
 // it is not counted among the jobs' connections). Only a server this process can see has
 // CPU time; a SQLite database has neither.
 struct ServerSnapshot {
-  std::optional<std::int64_t> wal;
+  std::optional<double> wal;
   std::optional<double> cpu;
   bool postgres = false;
 };
@@ -543,7 +543,9 @@ struct ServerSnapshot {
 ServerSnapshot server_snapshot(const Settings& settings) {
   ServerProbe probe = open_probe(settings);
   if (!probe.db) return {};
-  return {probe.wal_bytes(), postgres_cpu_seconds(), true};
+  std::optional<double> wal;
+  if (auto bytes = probe.wal_bytes()) wal = static_cast<double>(*bytes);
+  return {wal, postgres_cpu_seconds(), true};
 }
 
 nlohmann::ordered_json per_row(std::optional<double> before, std::optional<double> after,
@@ -576,11 +578,8 @@ nlohmann::ordered_json Swarm::run() {
   auto stored = rows_stored();
   nlohmann::ordered_json result = summary(wall, stored);
   const ServerSnapshot after = server_snapshot(settings_);
-  auto as_double = [](std::optional<std::int64_t> v) -> std::optional<double> {
-    return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
-  };
   result["server_cpu_s_per_1k_rows"] = per_row(before.cpu, after.cpu, 1000, stored);
-  result["wal_bytes_per_row"] = per_row(as_double(before.wal), as_double(after.wal), 1, stored);
+  result["wal_bytes_per_row"] = per_row(before.wal, after.wal, 1, stored);
   result["server_connections_max"] =
       before.postgres ? nlohmann::ordered_json(connections_max_.load()) : nlohmann::ordered_json();
   return result;

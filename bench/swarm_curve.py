@@ -24,6 +24,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ingest import clean_env  # noqa: E402  (the environment without sqltrack's variables)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -178,10 +181,9 @@ def main():
     bouncer = None
     try:
         pg = start_postgres(work)
-        base = {k: v for k, v in os.environ.items() if not k.startswith("SQLTRACK_")}
-        direct = dict(base, SQLTRACK_DSN_HOST=pg["SQLTRACK_DSN_HOST"],
-                      SQLTRACK_DSN_PORT=pg["SQLTRACK_DSN_PORT"], SQLTRACK_DSN_USER="postgres",
-                      SQLTRACK_DSN_DBNAME="sqltrack")
+        direct = clean_env({"SQLTRACK_DSN_HOST": pg["SQLTRACK_DSN_HOST"],
+                            "SQLTRACK_DSN_PORT": pg["SQLTRACK_DSN_PORT"],
+                            "SQLTRACK_DSN_USER": "postgres", "SQLTRACK_DSN_DBNAME": "sqltrack"})
         subprocess.run([os.path.join(args.build, "src/cli/sqltrack"), "setup"], env=direct,
                        check=True, capture_output=True)
         bouncer, port = start_pgbouncer(work, pg, args.pool)

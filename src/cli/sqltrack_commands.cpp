@@ -58,11 +58,20 @@ const Subcommand* find_subcommand(std::string_view name) {
   return nullptr;
 }
 
+std::string command_line(const Subcommand& sub) {
+  std::string line(sub.name);
+  if (!sub.synopsis.empty()) line += " " + std::string(sub.synopsis);
+  return line;
+}
+
 void print_command_help(std::string_view name, const po::options_description& options) {
   const Subcommand* sub = find_subcommand(name);
-  std::cout << "Usage: sqltrack [CONNECTION FLAGS] " << name;
-  if (sub != nullptr)
-    std::cout << (sub->synopsis.empty() ? "" : " ") << sub->synopsis << "\n\n" << sub->summary;
+  std::cout << "Usage: sqltrack [CONNECTION FLAGS] ";
+  if (sub != nullptr) {
+    std::cout << command_line(*sub) << "\n\n" << sub->summary;
+  } else {
+    std::cout << name;
+  }
   std::cout << "\n\n" << options << connection_options();
 }
 

@@ -28,6 +28,8 @@ struct Subcommand {
 const std::vector<Subcommand>& subcommands();
 // The subcommand of this name; nullptr for none.
 const Subcommand* find_subcommand(std::string_view name);
+// "NAME SYNOPSIS" as the usage lines show it ("NAME" alone when it takes no arguments).
+std::string command_line(const Subcommand& sub);
 
 // "Usage: sqltrack [CONNECTION FLAGS] NAME SYNOPSIS", the summary, then `options` and the
 // connection flags: the help of one subcommand.

@@ -17,7 +17,7 @@ std::string usage() {
   std::ostringstream text;
   text << "Usage: sqltrack [CONNECTION FLAGS] COMMAND [ARGS]\n\nCommands:\n";
   for (const Subcommand& sub : subcommands()) {
-    text << "  " << sub.name << (sub.synopsis.empty() ? "" : " ") << sub.synopsis << '\n';
+    text << "  " << command_line(sub) << '\n';
     std::istringstream summary{std::string(sub.summary)};
     for (std::string line; std::getline(summary, line);) text << "      " << line << '\n';
   }
